@@ -1,0 +1,78 @@
+# The two commands a new user needs: `make synth` and `make test`.
+# Both install what they need first; nothing here needs AWS credentials.
+
+SHELL := /bin/bash
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
+export AWS_EC2_METADATA_DISABLED ?= true
+
+# Debian's Python packages (pytest, boto3, psycopg2) are not visible to a
+# pyenv interpreter, so the Glue script tests use the system one.
+PYTHON ?= /usr/bin/python3
+CDK := node_modules/.bin/cdk
+BIN := $(CURDIR)/.bin
+GOAWS_VERSION := v0.4.5
+RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
+APT_PACKAGES := python3-pytest python3-boto3 python3-psycopg2 postgresql
+
+.PHONY: synth test test-go test-glue-scripts lint tools node-tools go-tools system-tools deploy diff destroy bench config-docs clean
+
+synth: node-tools ## Synthesize every stack into cdk.out/
+	$(CDK) synth --quiet
+
+test: tools lint test-go test-glue-scripts ## Every test suite of the project
+
+test-go:
+	go test ./...
+
+test-glue-scripts:
+	cd glue-scripts && $(PYTHON) -m pytest -q tests
+
+lint:
+	@bad=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
+	  if [ -n "$$bad" ]; then echo "gofmt would change:"; echo "$$bad"; exit 1; fi
+	go vet ./...
+
+tools: node-tools go-tools system-tools
+
+# The aws-cdk package ships Go `cdk init` templates whose file names do not
+# parse as Go; they would break `go vet ./...` and `gofmt -l .`.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	rm -rf node_modules/aws-cdk/lib/init-templates/*/go
+	touch $@
+
+node-tools: node_modules/.installed
+
+go-tools: $(BIN)/goaws $(BIN)/aws-lambda-rie
+
+$(BIN)/goaws:
+	GOBIN=$(BIN) go install github.com/Admiral-Piett/goaws/app/cmd@$(GOAWS_VERSION)
+	mv $(BIN)/cmd $@
+
+$(BIN)/aws-lambda-rie:
+	GOBIN=$(BIN) go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
+
+system-tools:
+	@if ! $(PYTHON) -c 'import pytest, boto3, psycopg2' 2>/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  echo "installing $(APT_PACKAGES) with apt"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
+	fi
+
+bench: ## Benchmarks whose figures the README reports
+	go test -run '^$$' -bench . -benchmem ./...
+
+config-docs: ## Regenerate cdk.json's defaults and the README's config table from internal/config
+	go run ./internal/config/cmd/gencontext cdk.json README.md
+
+deploy: node-tools ## Deploy every stack to the account of your AWS credentials
+	$(CDK) deploy --all --require-approval broadening
+
+diff: node-tools
+	$(CDK) diff --all
+
+destroy: node-tools
+	$(CDK) destroy --all
+
+clean:
+	rm -rf cdk.out .bin node_modules

@@ -1,0 +1,156 @@
+package config
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func cdkJSONContext(t *testing.T) map[string]any {
+	t.Helper()
+	data, err := os.ReadFile("../../cdk.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct{ Context map[string]any }
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc.Context
+}
+
+// load resolves like the app does: cdk.json's context merged with overrides.
+func load(t *testing.T, overrides map[string]any, stageDir string) (Config, error) {
+	t.Helper()
+	base := cdkJSONContext(t)
+	all := map[string]any{}
+	for k, v := range base {
+		all[k] = v
+	}
+	for k, v := range overrides {
+		all[k] = v
+	}
+	return Load(Sources{CDKJSONContext: base, Context: all, StageDir: stageDir})
+}
+
+func TestCDKJSONHoldsTheDefaults(t *testing.T) {
+	ctx := cdkJSONContext(t)
+	for k, want := range DefaultContext() {
+		got, ok := ctx[k]
+		if !ok {
+			t.Errorf("cdk.json has no default for %q (run `make config-docs`)", k)
+			continue
+		}
+		if !sameValue(got, want) {
+			t.Errorf("cdk.json %q = %v, code default = %v (run `make config-docs`)", k, got, want)
+		}
+	}
+	cfg, err := load(t, nil, "")
+	if err != nil {
+		t.Fatalf("defaults do not validate: %v", err)
+	}
+	if !reflect.DeepEqual(cfg, Defaults()) {
+		t.Fatalf("config from cdk.json differs from Defaults()")
+	}
+}
+
+func TestReadmeConfigTableIsCurrent(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), ReferenceTable()) {
+		t.Fatal("README.md's configuration reference is stale: run `make config-docs`")
+	}
+}
+
+func TestErrorsNameTheKeyAndWhatIsAllowed(t *testing.T) {
+	cases := []struct {
+		name      string
+		overrides map[string]any
+		want      []string
+	}{
+		{"bad enum", map[string]any{"triggerMode": "sometimes"}, []string{`"triggerMode"`, "sometimes", "batch-completion, continuous"}},
+		{"unknown key", map[string]any{"triggermode": "continuous"}, []string{`"triggermode"`, "unknown", `did you mean "triggerMode"`}},
+		{"bad email", map[string]any{"failureEmails": "ops@example.com,not-an-email"}, []string{`"failureEmails"`, "not-an-email"}},
+		{"not a number", map[string]any{"streamShardCount": "two"}, []string{`"streamShardCount"`, "whole number"}},
+		{"out of range", map[string]any{"firehoseBufferSizeMiB": "32"}, []string{`"firehoseBufferSizeMiB"`, "64 to 128"}},
+		{"bad bool", map[string]any{"publisherInstance": "yes please"}, []string{`"publisherInstance"`, "true or false"}},
+		{"window shorter than buffer", map[string]any{"workflowBatchWindowSeconds": "120"}, []string{`"workflowBatchWindowSeconds"`, "firehoseBufferIntervalSeconds"}},
+		{"existing warehouse without name", map[string]any{"warehouseMode": "existing-serverless"}, []string{`"existingWorkgroupName"`, "required"}},
+		{"two zones", map[string]any{"availabilityZones": "eu-west-1a,eu-west-1b"}, []string{`"availabilityZones"`, "exactly three"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := load(t, c.overrides, "")
+			if err == nil {
+				t.Fatalf("%v was accepted", c.overrides)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestCDKOwnContextKeysAreIgnored(t *testing.T) {
+	if _, err := load(t, map[string]any{"aws:cdk:bundling-stacks": []any{}, "acknowledged-issue-numbers": []any{1.0}}, ""); err != nil {
+		t.Fatalf("CDK's own context was taken for config: %v", err)
+	}
+}
+
+// Precedence: code defaults < cdk.json < config/<stage>.json < -c.
+func TestStageFileSitsBetweenCDKJSONAndCommandLine(t *testing.T) {
+	dir := t.TempDir()
+	stageFile := `{"streamShardCount": 4, "successEmails": ["data@example.com"], "triggerMode": "continuous"}`
+	if err := os.WriteFile(filepath.Join(dir, "prod.json"), []byte(stageFile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := load(t, map[string]any{"stage": "prod", "triggerMode": "batch-completion", "streamMode": "on-demand"}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.StreamShardCount != 4 || !reflect.DeepEqual(cfg.SuccessEmails, []string{"data@example.com"}) {
+		t.Errorf("stage file values not applied: %+v", cfg)
+	}
+	if cfg.StreamMode != "on-demand" {
+		t.Errorf("-c value lost: streamMode = %q", cfg.StreamMode)
+	}
+	// -c triggerMode equals cdk.json's value, so it cannot be told from it: the stage file wins.
+	if cfg.TriggerMode != "continuous" {
+		t.Errorf("triggerMode = %q, want the stage file's", cfg.TriggerMode)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bad.json"), []byte(`{"shardCount": 2}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := load(t, map[string]any{"stage": "bad"}, dir); err == nil || !strings.Contains(err.Error(), "bad.json") || !strings.Contains(err.Error(), `"shardCount"`) {
+		t.Fatalf("unknown key in a stage file: %v", err)
+	}
+}
+
+func TestListsFromCommandLineAndJSON(t *testing.T) {
+	cfg, err := load(t, map[string]any{"operationsEmails": "a@example.com, b@example.org", "failureEmails": []any{"c@example.net"}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cfg.OperationsEmails, []string{"a@example.com", "b@example.org"}) || !reflect.DeepEqual(cfg.FailureEmails, []string{"c@example.net"}) {
+		t.Fatalf("lists parsed as %q and %q", cfg.OperationsEmails, cfg.FailureEmails)
+	}
+}
+
+func TestNamesKeepTheSeedNamesBehindThePrefix(t *testing.T) {
+	n := Defaults().Names()
+	if n.Stream != "orders" || n.Workflow != "orders-workflow" || n.AuditTable != "orders-audit-table" || n.LandingToStagingJob != "orders_landing_to_staging" {
+		t.Fatalf("default names differ from the seed: %+v", n)
+	}
+	c := Defaults()
+	c.ResourcePrefix = "dev-"
+	if got := c.Names().DeliveryStream; got != "dev-orders-firehose" {
+		t.Fatalf("prefixed delivery stream = %q", got)
+	}
+}

@@ -1,0 +1,77 @@
+// Package securebucket is the one way this project makes an S3 bucket:
+// public access blocked, TLS-only, KMS-encrypted with bucket keys,
+// versioned, access-logged, with lifecycle rules from config.
+package securebucket
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Props configure a bucket.
+type Props struct {
+	// BucketName; nil lets CloudFormation choose.
+	BucketName *string
+	// Key encrypts every object (SSE-KMS with an S3 bucket key, which keeps
+	// KMS request costs low).
+	Key awskms.IKey
+	// AccessLogs receives the server access logs under AccessLogsPrefix.
+	AccessLogs       awss3.IBucket
+	AccessLogsPrefix string
+	// ExpirationDays expires current objects; 0 keeps them.
+	ExpirationDays int
+	// NoncurrentVersionDays expires replaced or deleted versions; 0 means 30.
+	NoncurrentVersionDays int
+	// EventBridge sends the bucket's object events to EventBridge.
+	EventBridge bool
+	// Destroy deletes the bucket and its objects with the stack (throwaway
+	// environments); otherwise the bucket is retained.
+	Destroy bool
+}
+
+// New defines the bucket.
+func New(scope constructs.Construct, id string, props Props) awss3.Bucket {
+	noncurrent := props.NoncurrentVersionDays
+	if noncurrent == 0 {
+		noncurrent = 30
+	}
+	rule := &awss3.LifecycleRule{
+		Id:                                  jsii.String("housekeeping"),
+		AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(7)),
+		NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(float64(noncurrent))),
+	}
+	if props.ExpirationDays > 0 {
+		rule.Expiration = awscdk.Duration_Days(jsii.Number(float64(props.ExpirationDays)))
+	}
+	removal := awscdk.RemovalPolicy_RETAIN
+	if props.Destroy {
+		removal = awscdk.RemovalPolicy_DESTROY
+	}
+	bp := &awss3.BucketProps{
+		BucketName:         props.BucketName,
+		BlockPublicAccess:  awss3.BlockPublicAccess_BLOCK_ALL(),
+		EnforceSSL:         jsii.Bool(true),
+		MinimumTLSVersion:  jsii.Number(1.2),
+		Versioned:          jsii.Bool(true),
+		ObjectOwnership:    awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		LifecycleRules:     &[]*awss3.LifecycleRule{rule},
+		EventBridgeEnabled: jsii.Bool(props.EventBridge),
+		RemovalPolicy:      removal,
+		AutoDeleteObjects:  jsii.Bool(props.Destroy),
+	}
+	if props.Key != nil {
+		bp.Encryption = awss3.BucketEncryption_KMS
+		bp.EncryptionKey = props.Key
+		bp.BucketKeyEnabled = jsii.Bool(true)
+	} else {
+		bp.Encryption = awss3.BucketEncryption_S3_MANAGED
+	}
+	if props.AccessLogs != nil {
+		bp.ServerAccessLogsBucket = props.AccessLogs
+		bp.ServerAccessLogsPrefix = jsii.String(props.AccessLogsPrefix)
+	}
+	return awss3.NewBucket(scope, jsii.String(id), bp)
+}

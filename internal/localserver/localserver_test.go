@@ -1,0 +1,30 @@
+package localserver
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// Each stand-in starts, answers on loopback, and is gone after Stop.
+func TestStandInsStartAndStop(t *testing.T) {
+	for name, start := range map[string]func(testing.TB) *Server{
+		"kinesalite": Kinesalite, "dynalite": Dynalite, "s3rver": S3rver,
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := start(t)
+			if !strings.HasPrefix(s.URL, "http://127.0.0.1:") {
+				t.Fatalf("URL %q is not on loopback", s.URL)
+			}
+			resp, err := http.Get(s.URL)
+			if err != nil {
+				t.Fatalf("%s does not answer: %v", name, err)
+			}
+			resp.Body.Close()
+			s.Stop()
+			if portOpen(s.Port) {
+				t.Fatalf("%s still listens on %d after Stop", name, s.Port)
+			}
+		})
+	}
+}

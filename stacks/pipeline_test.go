@@ -1,0 +1,146 @@
+package stacks
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/jsii-runtime-go"
+)
+
+func allStacks(p *Pipeline) []awscdk.Stack {
+	list := []awscdk.Stack{p.Storage.Stack, p.Warehouse.Stack, p.Ingestion.Stack, p.Orchestration.Stack, p.Audit.Stack, p.Operations.Stack}
+	if p.Publisher != nil {
+		list = append(list, p.Publisher.Stack)
+	}
+	return list
+}
+
+func TestStackNamesFollowStageAndPrefix(t *testing.T) {
+	p := defaultPipeline(t)
+	if got := *p.Storage.Stack.StackName(); got != "orders-pipeline-dev-storage" {
+		t.Fatalf("storage stack name = %q", got)
+	}
+	q := newPipeline(t, map[string]any{"stage": "prod", "resourcePrefix": "acme-"})
+	if got := *q.Ingestion.Stack.StackName(); got != "acme-orders-pipeline-prod-ingestion" {
+		t.Fatalf("ingestion stack name = %q", got)
+	}
+}
+
+// Stateless stacks depend on the stateful ones, never the other way round,
+// so a stateless stack can be destroyed and redeployed without touching data.
+func TestStatefulStacksDependOnNothingStateless(t *testing.T) {
+	p := defaultPipeline(t)
+	for _, dep := range *p.Storage.Stack.Dependencies() {
+		t.Errorf("storage stack depends on %s", *dep.StackName())
+	}
+	for _, dep := range *p.Warehouse.Stack.Dependencies() {
+		if *dep.StackName() != *p.Storage.Stack.StackName() {
+			t.Errorf("warehouse stack depends on %s", *dep.StackName())
+		}
+	}
+}
+
+func TestDataKeyRotatesAndIsRetained(t *testing.T) {
+	tmpl := templateOf(t, defaultPipeline(t).Storage.Stack)
+	hasResource(t, tmpl, "AWS::KMS::Key", map[string]any{"EnableKeyRotation": true})
+	noPanic(t, "retained key", func() {
+		tmpl.HasResource(jsii.String("AWS::KMS::Key"), map[string]any{"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"})
+	})
+}
+
+func TestDestroyRemovalPolicyEmptiesBuckets(t *testing.T) {
+	tmpl := templateOf(t, newPipeline(t, map[string]any{"removalPolicy": "destroy"}).Storage.Stack)
+	noPanic(t, "deleted key", func() {
+		tmpl.HasResource(jsii.String("AWS::KMS::Key"), map[string]any{"DeletionPolicy": "Delete"})
+	})
+	noPanic(t, "auto-delete custom resource", func() {
+		tmpl.HasResource(jsii.String("Custom::S3AutoDeleteObjects"), assertions.Match_AnyValue())
+	})
+}
+
+// Every stack must be free of unsuppressed cdk-nag errors and warnings.
+func TestNoUnsuppressedNagFindings(t *testing.T) {
+	for _, stack := range allStacks(defaultPipeline(t)) {
+		if msgs := nagFindings(t, stack); len(msgs) > 0 {
+			t.Errorf("%s has cdk-nag findings:\n%s", *stack.StackName(), strings.Join(msgs, "\n"))
+		}
+	}
+}
+
+// The nag check must catch a finding, or the test above proves nothing:
+// cdk-nag errors are part of the validation report, so they stop synth.
+func TestNagCheckCatchesAnInsecureResource(t *testing.T) {
+	app := newApp(nil, false)
+	stack := awscdk.NewStack(app, jsii.String("Insecure"), nil)
+	awss3.NewBucket(stack, jsii.String("PlainBucket"), nil) // no TLS-only policy, no access logs
+	AddChecks(app)
+	msg := synthError(app)
+	for _, id := range []string{"AwsSolutions-S1", "AwsSolutions-S10"} {
+		if !strings.Contains(msg, id) {
+			t.Errorf("synth did not fail with %s for a plain bucket; got: %q", id, msg)
+		}
+	}
+}
+
+// synthError synthesizes app and returns the error it panicked with and
+// the validation report it points to, or "" when synth succeeds.
+func synthError(app awscdk.App) (msg string) {
+	defer func() {
+		if r := recover(); r != nil {
+			msg = fmt.Sprint(r)
+			if m := reportPath.FindStringSubmatch(msg); m != nil {
+				report, _ := os.ReadFile(m[1])
+				msg += "\n" + string(report)
+			}
+		}
+	}()
+	app.Synth(nil)
+	return ""
+}
+
+// A CloudFormation schema error fails synth: the default validation rules are strict.
+func TestStrictValidationRejectsABadProperty(t *testing.T) {
+	app := newApp(nil, false)
+	stack := awscdk.NewStack(app, jsii.String("BadProperty"), nil)
+	awscdk.NewCfnResource(stack, jsii.String("Queue"), &awscdk.CfnResourceProps{
+		Type:       jsii.String("AWS::SQS::Queue"),
+		Properties: &map[string]interface{}{"VisibilityTimeout": "not-a-number", "NoSuchProperty": true},
+	})
+	if msg := synthError(app); !strings.Contains(msg, "NoSuchProperty") || !strings.Contains(msg, "VisibilityTimeout") {
+		t.Fatalf("synth of invalid properties did not fail naming them: %q", msg)
+	}
+}
+
+// nagFindings synthesizes stack and returns its unsuppressed cdk-nag errors and warnings.
+func nagFindings(t *testing.T, stack awscdk.Stack) []string {
+	t.Helper()
+	templateOf(t, stack) // runs the aspects
+	var msgs []string
+	noPanic(t, "reading annotations", func() {
+		ann := assertions.Annotations_FromStack(stack)
+		pattern := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
+		for _, m := range *ann.FindError(jsii.String("*"), pattern) {
+			msgs = append(msgs, "error "+*m.Id+": "+firstLine(m.Entry.Data))
+		}
+		for _, m := range *ann.FindWarning(jsii.String("*"), pattern) {
+			msgs = append(msgs, "warning "+*m.Id+": "+firstLine(m.Entry.Data))
+		}
+	})
+	return msgs
+}
+
+var reportPath = regexp.MustCompile(`found in: (\S+\.json)`)
+
+func firstLine(v any) string {
+	s, _ := v.(string)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}

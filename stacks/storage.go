@@ -1,0 +1,51 @@
+package stacks
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/orders-pipeline/orders-pipeline/internal/config"
+	"github.com/orders-pipeline/orders-pipeline/internal/construct/securebucket"
+)
+
+// StorageStackProps configure the stateful storage stack.
+type StorageStackProps struct {
+	awscdk.StackProps
+	Config config.Config
+}
+
+// StorageStack owns the pipeline's data. Never rename the construct IDs in
+// here: a new logical ID makes CloudFormation replace (and lose) a resource.
+type StorageStack struct {
+	// Stack is kept as a field, not embedded: jsii cannot pass a Go struct
+	// that embeds a construct back into the CDK.
+	Stack awscdk.Stack
+	// DataKey encrypts the buckets, the stream and the Glue job outputs.
+	DataKey awskms.Key
+	// AccessLogs receives the S3 server access logs of every bucket.
+	AccessLogs awss3.Bucket
+}
+
+// NewStorageStack defines the stateful storage.
+func NewStorageStack(scope constructs.Construct, id string, props *StorageStackProps) *StorageStack {
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	cfg := props.Config
+	s := &StorageStack{Stack: stack}
+
+	s.DataKey = awskms.NewKey(stack, jsii.String("DataKey"), &awskms.KeyProps{
+		Alias:             jsii.String("alias/" + cfg.ResourcePrefix + "orders-pipeline-" + cfg.Stage),
+		Description:       jsii.String("Encrypts the orders pipeline's data at rest"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     removalPolicy(cfg),
+	})
+	// Server access logs cannot be delivered to an SSE-KMS bucket, so this
+	// one bucket uses S3-managed keys.
+	s.AccessLogs = securebucket.New(stack, "AccessLogs", securebucket.Props{
+		ExpirationDays: 90,
+		Destroy:        cfg.RemovalPolicy == "destroy",
+	})
+	suppress(s.AccessLogs, rule("AwsSolutions-S1", "This is the access-log bucket itself; logging it into itself would loop."))
+	return s
+}
