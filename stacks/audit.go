@@ -2,6 +2,9 @@ package stacks
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/orders-pipeline/orders-pipeline/internal/config"
@@ -19,6 +22,13 @@ type AuditStack struct {
 	// Stack is kept as a field, not embedded: jsii cannot pass a Go struct
 	// that embeds a construct back into the CDK.
 	Stack awscdk.Stack
+	// Scanner is AuditTableScannerFn.
+	Scanner awslambda.IFunction
+	// SuccessTopic and FailureTopic receive the reconciliation outcomes
+	// (the same topic when singleNotificationTopic is true).
+	SuccessTopic, FailureTopic awssns.ITopic
+	// OnFailure receives stream batches the scanner could not process.
+	OnFailure awssqs.IQueue
 }
 
 // NewAuditStack defines the audit table scanner and its notification topics.

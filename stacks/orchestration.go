@@ -13,6 +13,7 @@ type OrchestrationStackProps struct {
 	Config    config.Config
 	Storage   *StorageStack
 	Warehouse *WarehouseStack
+	Ingestion *IngestionStack
 }
 
 // OrchestrationStack holds the EventBridge trigger, the Glue workflow

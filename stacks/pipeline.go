@@ -68,6 +68,7 @@ func NewPipeline(scope constructs.Construct, props PipelineProps) *Pipeline {
 		Config:     cfg,
 		Storage:    p.Storage,
 		Warehouse:  p.Warehouse,
+		Ingestion:  p.Ingestion,
 	})
 	if cfg.PublisherInstance {
 		p.Publisher = NewPublisherStack(scope, "Publisher", &PublisherStackProps{

@@ -2,6 +2,8 @@ package stacks
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -26,6 +28,16 @@ type StorageStack struct {
 	DataKey awskms.Key
 	// AccessLogs receives the S3 server access logs of every bucket.
 	AccessLogs awss3.Bucket
+	// Stream is the Kinesis stream `orders` the publisher writes to.
+	Stream awskinesis.Stream
+	// LandingBucket is the S3 landing area (orders/ and batch-completion/).
+	LandingBucket awss3.Bucket
+	// StagingBucket is the S3 staging area (orders/, exploded).
+	StagingBucket awss3.Bucket
+	// AthenaResults holds the Athena query results of the audit jobs.
+	AthenaResults awss3.Bucket
+	// AuditTable is `orders-audit-table`, one item per run id and layer.
+	AuditTable awsdynamodb.ITable
 }
 
 // NewStorageStack defines the stateful storage.
