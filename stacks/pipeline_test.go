@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 )
 
@@ -102,6 +103,24 @@ func synthError(app awscdk.App) (msg string) {
 	}()
 	app.Synth(nil)
 	return ""
+}
+
+// The one test with everything on, as `make synth` runs it: Go Lambdas
+// bundled, strict CloudFormation validation, cdk-nag. It writes a cloud
+// assembly with a template per stack.
+func TestWholeAppSynthesizesWithEverythingOn(t *testing.T) {
+	var p *Pipeline
+	noPanic(t, "defining the app", func() { p = buildPipeline(map[string]any{"publisherInstance": "true"}, true) })
+	var asm cxapi.CloudAssembly
+	noPanic(t, "synthesizing", func() {
+		asm = awscdk.Stage_Of(p.Storage.Stack).Synth(&awscdk.StageSynthesisOptions{Force: jsii.Bool(true)})
+	})
+	for _, stack := range allStacks(p) {
+		art := asm.GetStackArtifact(stack.ArtifactId())
+		if art == nil || art.Template() == nil {
+			t.Errorf("no template for %s", *stack.StackName())
+		}
+	}
 }
 
 // A CloudFormation schema error fails synth: the default validation rules are strict.

@@ -31,7 +31,7 @@ func TestStandInsStartAndStop(t *testing.T) {
 
 // A Go handler built for this machine answers an invocation through the emulator.
 func TestRIEInvokesAGoHandler(t *testing.T) {
-	fn := RIE(t, BuildHostBinary(t, "internal/localserver/testdata/echo"), "ECHO_ENV=from-test")
+	fn := RIE(t, BuildHostBinary(t, "internal/localserver/echofn"), "ECHO_ENV=from-test")
 	out, err := fn.Invoke([]byte(`{"order_id":"o-1"}`))
 	if err != nil {
 		t.Fatal(err)

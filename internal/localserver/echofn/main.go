@@ -1,4 +1,5 @@
-// Command echo is a minimal Lambda handler that the RIE test drives.
+// Command echofn is the smallest Go Lambda handler: the emulator and
+// bundling tests build and run it without depending on a pipeline Lambda.
 package main
 
 import (
