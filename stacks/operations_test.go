@@ -20,9 +20,10 @@ func TestGlueFailuresNotifyTheOperationsTopic(t *testing.T) {
 				"state": []any{"FAILED", "TIMEOUT", "STOPPED", "ERROR"},
 			},
 		},
-		"Targets": assertions.Match_ArrayWith(&[]any{map[string]any{
-			"Arn": map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Topic"))},
-		}}),
+		"Targets": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+			"Arn":              map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Topic"))},
+			"InputTransformer": assertions.Match_ObjectLike(&map[string]any{"InputTemplate": assertions.Match_StringLikeRegexp(jsii.String("Glue job <detail-jobName> run <detail-jobRunId> ended <detail-state>"))}),
+		})}),
 	})
 	hasResource(t, tmpl, "AWS::Events::Rule", map[string]any{
 		"EventPattern": map[string]any{
