@@ -7,11 +7,10 @@ from typing import Dict, List
 
 import orders_schema
 
-UTC = datetime.timezone.utc
-
 
 def _ts(text: str) -> datetime.datetime:
-    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=None)
+    """A naive UTC timestamp, as Spark and the warehouse hold them."""
+    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f")
 
 
 def _order(order_id, placed, processed, run_id, products) -> Dict:

@@ -8,6 +8,7 @@ from decimal import Decimal
 import psycopg2
 import pytest
 
+import audit_table
 import orders_data
 import orders_redshift_staging_to_redshift_final as final_job
 import orders_s3_staging_to_redshift_staging as load_job
@@ -17,8 +18,6 @@ import sql_script
 import staging_load
 import warehouse_counts
 from conftest import AUDIT_TABLE, ROOT
-
-import audit_table
 
 
 def sql_file(name):
