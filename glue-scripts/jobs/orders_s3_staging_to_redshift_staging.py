@@ -63,7 +63,10 @@ def main(argv=None) -> None:  # pragma: no cover - needs the Glue Spark runtime
     prefix = copy_prefix(args["copy_path"], job_args.run_identity(argv)[job_args.JOB_RUN_ID])
     statements = load_statements(prefix, args["copy_role_arn"])
 
-    glue = GlueContext(SparkContext.getOrCreate())
+    spark_context = SparkContext.getOrCreate()
+    # COPY loads every object under the prefix: no _SUCCESS marker beside the Parquet files.
+    spark_context._jsc.hadoopConfiguration().set("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
+    glue = GlueContext(spark_context)
     job = Job(glue)
     job.init(args[job_args.JOB_NAME], args)
 
