@@ -1,0 +1,78 @@
+"""orders_landing_to_staging (Glue 5.0 Spark, job bookmarks on).
+
+Reads the landing data the bookmark has not seen, explodes ``products`` to
+one row per product and appends it to the staging area as Parquet/Snappy,
+keeping the processing_date/processing_hour partitions. With nothing new it
+commits the bookmark and ends successfully without writing (seed note 3).
+Arguments: --database --landing_table --staging_path (+ JOB_NAME).
+"""
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Dict, List
+
+import glue_logging
+import job_args
+import orders_schema
+
+ARGUMENTS = [job_args.JOB_NAME, "database", "landing_table", "staging_path"]
+# Names the bookmark state of the landing read; renaming it rereads everything.
+LANDING_CONTEXT = "landing_orders"
+
+log = logging.getLogger("orders_landing_to_staging")
+
+
+def staging_writer_options() -> Dict[str, object]:
+    """How staging is written: Parquet/Snappy, Hive partitions by processing time, appended."""
+    return {"format": "parquet", "mode": "append", "compression": "snappy",
+            "partition_by": list(orders_schema.PARTITION_COLUMNS)}
+
+
+def check_staging_path(path: str) -> str:
+    """The staging prefix must be a folder URI (s3://bucket/orders/)."""
+    job_args.split_s3_uri(path)
+    return path if path.endswith("/") else path + "/"
+
+
+def transform_exprs() -> List[List[str]]:
+    """The two selectExpr steps: explode products, then lay out the staging columns."""
+    return [orders_schema.explode_exprs(), orders_schema.staging_exprs()]
+
+
+def main(argv=None) -> None:  # pragma: no cover - needs the Glue Spark runtime
+    from awsglue.context import GlueContext
+    from awsglue.job import Job
+    from pyspark.context import SparkContext
+
+    argv = sys.argv if argv is None else argv
+    glue_logging.setup()
+    args = job_args.resolve(argv, ARGUMENTS)
+    staging_path = check_staging_path(args["staging_path"])
+
+    glue = GlueContext(SparkContext.getOrCreate())
+    job = Job(glue)
+    job.init(args[job_args.JOB_NAME], args)
+
+    landing = glue.create_dynamic_frame.from_catalog(
+        database=args["database"], table_name=args["landing_table"], transformation_ctx=LANDING_CONTEXT,
+    ).toDF()
+    if landing.isEmpty():
+        log.info("no new landing data since the last bookmark: nothing to write")
+        job.commit()
+        return
+
+    staging = landing
+    for exprs in transform_exprs():
+        staging = staging.selectExpr(*exprs)
+    options = staging_writer_options()
+    (staging.write.format(options["format"]).mode(options["mode"])
+        .option("compression", options["compression"])
+        .partitionBy(*options["partition_by"])
+        .save(staging_path))
+    log.info("appended the new landing data, one row per product, to %s", staging_path)
+    job.commit()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""orders_redshift_staging_audit_load / orders_redshift_final_audit_load (Glue Python shell).
+
+Counts the rows per run id of one Redshift layer through the Data API and
+upserts them into the audit table. Arguments: --layer
+redshift_staging|redshift_final --audit_table + the warehouse arguments.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Dict, Tuple
+
+import boto3
+
+import audit_table
+import glue_logging
+import job_args
+import redshift_data
+import warehouse_counts
+
+ARGUMENTS = ["layer", "audit_table"]
+
+log = logging.getLogger("redshift_audit_load")
+
+
+def run(args: Dict[str, str], identity: Dict[str, str], executor: redshift_data.Executor,
+        dynamodb) -> Tuple[int, int]:
+    layer = audit_table.check_layer(args["layer"])
+    counts = warehouse_counts.counts_per_run(executor, layer)
+    if not counts:
+        log.info("no run id in %s yet: nothing to audit", warehouse_counts.LAYER_TABLES[layer])
+    return audit_table.record_counts(dynamodb, args["audit_table"], layer, counts,
+                                     identity[job_args.JOB_NAME], identity[job_args.JOB_RUN_ID])
+
+
+def main(argv=None) -> None:
+    argv = sys.argv if argv is None else argv
+    glue_logging.setup()
+    args = job_args.resolve(argv, ARGUMENTS)
+    executor = redshift_data.DataApiExecutor.from_args(boto3.client("redshift-data"), job_args.warehouse(argv))
+    run(args, job_args.run_identity(argv), executor, boto3.client("dynamodb"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""The Spark scripts: they compile, and their Spark-free helpers do what the jobs rely on."""
+from __future__ import annotations
+
+import ast
+import glob
+import os
+import py_compile
+import re
+
+import pytest
+
+import orders_data
+import orders_landing_to_staging as to_staging
+import orders_s3_staging_to_redshift_staging as to_redshift
+import orders_schema
+import redshift_copy
+from conftest import REPO, ROOT
+
+ROLE = "arn:aws:iam::123456789012:role/orders-redshift-copy"
+
+
+@pytest.mark.parametrize("path", sorted(glob.glob(os.path.join(ROOT, "jobs", "*.py"))
+                                    + glob.glob(os.path.join(ROOT, "common", "*.py"))))
+def test_every_script_compiles_for_the_oldest_glue_python(path, tmp_path):
+    py_compile.compile(path, cfile=str(tmp_path / "out.pyc"), doraise=True)
+    # Python-shell jobs run Python 3.9 (Glue 5.0 Spark runs 3.11): no newer syntax anywhere.
+    with open(path) as f:
+        ast.parse(f.read(), filename=path, feature_version=(3, 9))
+
+
+def go_landing_columns():
+    """Names and types of orders.LandingColumns, read from the Go source that declares the catalog table."""
+    with open(os.path.join(REPO, "internal", "orders", "order.go")) as f:
+        go = f.read()
+    consts = dict(re.findall(r'(\w+Field)\s*=\s*"(\w+)"', go))
+    body = go[go.index("var LandingColumns"):]
+    body = body[:body.index("\n}\n")]
+    entries = re.findall(r'^\s*\{(?:"(\w+)"|(\w+Field)), "([^"]+)"', body, re.M)
+    return [(name or consts[const], type_) for name, const, type_ in entries]
+
+
+def test_landing_columns_are_the_go_contract():
+    columns = go_landing_columns()
+    assert [name for name, _ in columns] == orders_schema.LANDING_COLUMNS
+    struct = re.match(r"array<struct<(.*)>>$", dict(columns)[orders_schema.PRODUCTS_COLUMN]).group(1)
+    assert re.findall(r"(?:^|,)(\w+):", struct) == orders_schema.PRODUCT_FIELDS
+
+
+def test_explode_keeps_the_order_columns_and_positions_products():
+    exprs = orders_schema.explode_exprs()
+    assert exprs[-1] == "posexplode(products) AS (product_index, product)"
+    assert set(exprs[:-1]) == set(orders_schema.LANDING_COLUMNS + orders_schema.PARTITION_COLUMNS) - {"products"}
+
+
+def test_staging_columns_end_with_the_partitions_in_file_order():
+    exprs = orders_schema.staging_exprs()
+    aliases = [e.split(" AS ")[-1] for e in exprs]
+    assert aliases == orders_schema.STAGING_COLUMN_NAMES
+    assert aliases[-2:] == orders_schema.PARTITION_COLUMNS  # Hive partitions come last in the catalog
+    assert "product_index + 1 AS line_number" in exprs
+    assert "product.unit_price AS unit_price" in exprs
+    # Every staging column is fed: either an order column kept by the explode or a product field.
+    kept = set(orders_schema.explode_exprs()[:-1])
+    for expr in exprs:
+        source = expr.split(" AS ")[0].split(".")[0].split(" + ")[0]
+        assert source in kept or source in ("product", "product_index"), expr
+
+
+def test_sample_rows_have_exactly_the_staging_columns():
+    for row in orders_data.exploded(orders_data.ORDERS):
+        assert sorted(row) == sorted(orders_schema.STAGING_COLUMN_NAMES)
+
+
+def test_staging_is_written_as_partitioned_snappy_parquet_appended():
+    assert to_staging.staging_writer_options() == {
+        "format": "parquet", "mode": "append", "compression": "snappy",
+        "partition_by": ["processing_date", "processing_hour"]}
+    assert [e for step in to_staging.transform_exprs() for e in step][-1] == "processing_hour"
+
+
+@pytest.mark.parametrize("path,expected", [
+    ("s3://staging/orders/", "s3://staging/orders/"), ("s3://staging/orders", "s3://staging/orders/")])
+def test_staging_path_is_a_folder(path, expected):
+    assert to_staging.check_staging_path(path) == expected
+
+
+def test_copy_prefix_is_one_folder_per_job_run():
+    assert to_redshift.copy_prefix("s3://staging/redshift-copy/", "jr_0123abc") == "s3://staging/redshift-copy/jr_0123abc/"
+    assert to_redshift.copy_prefix("s3://staging/redshift-copy", "jr_1") == "s3://staging/redshift-copy/jr_1/"
+    assert re.match(r"^s3://staging/redshift-copy/manual-\d{8}T\d{6}Z/$",
+                    to_redshift.copy_prefix("s3://staging/redshift-copy/", "unknown"))
+    with pytest.raises(ValueError):
+        to_redshift.copy_prefix("s3://staging/redshift-copy/", "../other")
+
+
+def test_copy_statement_refuses_what_could_break_out_of_its_literals():
+    with pytest.raises(ValueError):
+        redshift_copy.copy_parquet("orders_load", "s3://b/x'; DROP TABLE staging.orders; --/", ROLE)
+    with pytest.raises(ValueError):
+        redshift_copy.copy_parquet("orders_load", "s3://b/x/", "arn:aws:iam::123456789012:user/someone")
+    with pytest.raises(ValueError):
+        redshift_copy.copy_parquet("orders_load; DROP", "s3://b/x/", ROLE)
+
+
+def test_bookmark_contexts_are_stable():
+    # Renaming a transformation_ctx drops its bookmark and reprocesses everything.
+    assert to_staging.LANDING_CONTEXT == "landing_orders"
+    assert to_redshift.STAGING_CONTEXT == "staging_orders"
