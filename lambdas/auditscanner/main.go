@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -32,7 +33,11 @@ func main() {
 		slog.Error("AuditTableScannerFn cannot start", "error", err.Error())
 		os.Exit(1)
 	}
-	lambda.Start(scanner.Handle)
+	// Failures are reported per record, so the invocation itself never
+	// fails: an error here would make Lambda retry the whole batch.
+	lambda.Start(func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+		return scanner.Handle(ctx, ev), nil
+	})
 }
 
 func newScanner(ctx context.Context) (reconcile.Scanner, error) {
