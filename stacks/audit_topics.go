@@ -43,10 +43,10 @@ func newNotificationTopics(stack awscdk.Stack, cfg config.Config, key awskms.IKe
 	}
 	s := topic("SuccessTopic", "Orders pipeline SUCCESS")
 	f := topic("FailureTopic", "Orders pipeline FAILURE")
-	for _, email := range cfg.SuccessEmails {
+	for _, email := range unique(cfg.SuccessEmails) {
 		s.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(email), nil))
 	}
-	for _, email := range cfg.FailureEmails {
+	for _, email := range unique(cfg.FailureEmails) {
 		f.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(email), nil))
 	}
 	return s, f
@@ -86,4 +86,18 @@ func singleTopicSubscriptions(cfg config.Config) []emailSubscription {
 		}
 	}
 	return subs
+}
+
+// unique keeps the first of repeated addresses: a topic cannot hold two
+// subscriptions for one address.
+func unique(list []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, e := range list {
+		if !seen[e] {
+			seen[e] = true
+			out = append(out, e)
+		}
+	}
+	return out
 }
