@@ -34,6 +34,12 @@ type AuditStack struct {
 // NewAuditStack defines the audit table scanner and its notification topics.
 func NewAuditStack(scope constructs.Construct, id string, props *AuditStackProps) *AuditStack {
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
-	notBuiltYet(stack)
-	return &AuditStack{Stack: stack}
+	cfg := props.Config
+	s := &AuditStack{Stack: stack}
+	s.SuccessTopic, s.FailureTopic = newNotificationTopics(stack, cfg, props.Storage.DataKey)
+	s.OnFailure = newScannerFailureQueue(stack, props.Storage.DataKey)
+	s.Scanner = newAuditScanner(stack, cfg, auditScannerProps{
+		Storage: props.Storage, Success: s.SuccessTopic, Failure: s.FailureTopic, OnFailure: s.OnFailure,
+	})
+	return s
 }

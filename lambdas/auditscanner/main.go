@@ -1,0 +1,73 @@
+// Command auditscanner is AuditTableScannerFn: on the audit table's stream,
+// it compares every staging / Redshift count with the S3 landing count of
+// the same run id and publishes SUCCESS or FAILURE (package reconcile).
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/orders-pipeline/orders-pipeline/lambdas/auditscanner/reconcile"
+)
+
+// Environment the stack sets on the function.
+const (
+	envTable        = "AUDIT_TABLE_NAME"
+	envSuccessTopic = "SUCCESS_TOPIC_ARN"
+	envFailureTopic = "FAILURE_TOPIC_ARN"
+	envClaimTimeout = "CLAIM_TIMEOUT_SECONDS"
+)
+
+func main() {
+	scanner, err := newScanner(context.Background())
+	if err != nil {
+		slog.Error("AuditTableScannerFn cannot start", "error", err.Error())
+		os.Exit(1)
+	}
+	// Failures are reported per record, so the invocation itself never
+	// fails: an error here would make Lambda retry the whole batch.
+	lambda.Start(func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+		return scanner.Handle(ctx, ev), nil
+	})
+}
+
+func newScanner(ctx context.Context) (reconcile.Scanner, error) {
+	env := map[string]string{}
+	for _, k := range []string{envTable, envSuccessTopic, envFailureTopic, envClaimTimeout} {
+		if env[k] = os.Getenv(k); env[k] == "" {
+			return reconcile.Scanner{}, fmt.Errorf("environment variable %s is not set", k)
+		}
+	}
+	timeout, err := strconv.Atoi(env[envClaimTimeout])
+	if err != nil || timeout <= 0 {
+		return reconcile.Scanner{}, fmt.Errorf("%s = %q is not a positive number of seconds", envClaimTimeout, env[envClaimTimeout])
+	}
+	// AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SNS, when set, point the
+	// clients elsewhere (the tests' local servers).
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return reconcile.Scanner{}, fmt.Errorf("loading the AWS configuration: %w", err)
+	}
+	return reconcile.Scanner{
+		Table: reconcile.Table{
+			Client:       dynamodb.NewFromConfig(cfg),
+			Name:         env[envTable],
+			ClaimTimeout: time.Duration(timeout) * time.Second,
+		},
+		Topics: reconcile.Topics{
+			Client:  sns.NewFromConfig(cfg),
+			Success: env[envSuccessTopic],
+			Failure: env[envFailureTopic],
+		},
+		Log: slog.New(slog.NewJSONHandler(os.Stdout, nil)),
+	}, nil
+}

@@ -1,0 +1,70 @@
+package reconcile_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/orders-pipeline/orders-pipeline/internal/audit"
+	"github.com/orders-pipeline/orders-pipeline/lambdas/auditscanner/reconcile"
+	rt "github.com/orders-pipeline/orders-pipeline/lambdas/auditscanner/reconcile/reconciletest"
+)
+
+// A claim left pending (an invocation that died between claiming and
+// publishing) blocks another record only until ClaimTimeout, and never
+// blocks the record that made it.
+func TestPendingClaimsGoStale(t *testing.T) {
+	e := rt.Start(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC)
+	table := reconcile.Table{Client: e.Dynamo, Name: rt.Table, ClaimTimeout: time.Minute, Now: func() time.Time { return now }}
+	w := reconcile.Write{RunID: "run-stale", Layer: audit.S3Staging, Count: 5, EventID: "event-a"}
+	r := reconcile.Compare(w, 5, true)
+
+	claim := func(event string) reconcile.Claim {
+		t.Helper()
+		r.EventID = event
+		c, err := table.Claim(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if c := claim("event-a"); c != reconcile.Claimed {
+		t.Fatalf("first claim = %v", c)
+	}
+	if c := claim("event-b"); c != reconcile.InProgress {
+		t.Fatalf("another record's claim of a fresh pending notification = %v, want in progress", c)
+	}
+	if c := claim("event-a"); c != reconcile.Claimed {
+		t.Fatalf("the same record's retry = %v, want claimed", c)
+	}
+	now = now.Add(2 * time.Minute)
+	if c := claim("event-b"); c != reconcile.Claimed {
+		t.Fatalf("claim of a stale pending notification = %v, want claimed", c)
+	}
+	if err := table.Sent(ctx, r, "msg-1"); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Hour)
+	for _, event := range []string{"event-a", "event-b", "event-c"} {
+		if c := claim(event); c != reconcile.AlreadySent {
+			t.Fatalf("claim by %s of a sent notification = %v, want already sent", event, c)
+		}
+	}
+	// The claim that lost its ownership cannot mark the notification.
+	r.EventID = "event-a"
+	if err := table.Failed(ctx, r); err == nil || !strings.Contains(err.Error(), "ConditionalCheckFailed") {
+		t.Fatalf("a stale owner marked the notification failed: %v", err)
+	}
+}
+
+func TestSubjectStaysWithinTheSNSLimit(t *testing.T) {
+	w := reconcile.Write{RunID: strings.Repeat("r", 120), Layer: audit.RedshiftStaging, Count: 1}
+	for _, r := range []reconcile.Result{reconcile.Compare(w, 1, true), reconcile.Compare(w, 2, true), reconcile.Compare(w, 0, false)} {
+		if s := r.Subject(); len(s) > 100 || !strings.HasPrefix(s, string(r.Outcome)+": ") {
+			t.Errorf("subject %q (%d characters)", s, len(s))
+		}
+	}
+}

@@ -1,0 +1,214 @@
+package reconcile_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/orders-pipeline/orders-pipeline/internal/audit"
+	"github.com/orders-pipeline/orders-pipeline/lambdas/auditscanner/reconcile"
+	rt "github.com/orders-pipeline/orders-pipeline/lambdas/auditscanner/reconcile/reconciletest"
+)
+
+func scanner(e *rt.Env, failureTopic string, log *bytes.Buffer) reconcile.Scanner {
+	return reconcile.Scanner{
+		Table:  reconcile.Table{Client: e.Dynamo, Name: rt.Table, ClaimTimeout: 30 * time.Second},
+		Topics: reconcile.Topics{Client: e.SNS, Success: rt.TopicArn(rt.SuccessTopic), Failure: rt.TopicArn(failureTopic)},
+		Log:    slog.New(slog.NewJSONHandler(log, nil)),
+	}
+}
+
+func batch(recs ...events.DynamoDBEventRecord) events.DynamoDBEvent {
+	return events.DynamoDBEvent{Records: recs}
+}
+
+func failures(resp events.DynamoDBEventResponse) []string {
+	ids := []string{}
+	for _, f := range resp.BatchItemFailures {
+		ids = append(ids, f.ItemIdentifier)
+	}
+	return ids
+}
+
+func wantNoFailures(t *testing.T, resp events.DynamoDBEventResponse, log *bytes.Buffer) {
+	t.Helper()
+	if len(resp.BatchItemFailures) > 0 {
+		t.Fatalf("batch item failures %v; log:\n%s", failures(resp), log)
+	}
+}
+
+func contains(t *testing.T, what, text string, parts ...string) {
+	t.Helper()
+	for _, p := range parts {
+		if !strings.Contains(text, p) {
+			t.Errorf("%s lacks %q:\n%s", what, p, text)
+		}
+	}
+}
+
+// One set of stand-ins serves every case; each case uses its own run ids
+// and clears the inbox count by remembering where it started.
+func TestScannerAgainstDynaliteAndGoaws(t *testing.T) {
+	e := rt.Start(t)
+	ctx := context.Background()
+	var log bytes.Buffer
+	s := scanner(e, rt.FailureTopic, &log)
+	seen := 0
+	next := func(t *testing.T, n int) []rt.Notification {
+		t.Helper()
+		msgs := e.WaitFor(t, seen+n)[seen:]
+		seen += n
+		return msgs
+	}
+
+	t.Run("match publishes SUCCESS", func(t *testing.T) {
+		e.Put(t, rt.AuditItem("run-match", audit.S3Landing, 1234))
+		staging := rt.AuditItem("run-match", audit.S3Staging, 1234)
+		e.Put(t, staging)
+		wantNoFailures(t, s.Handle(ctx, batch(rt.Record(t, "INSERT", "100", staging))), &log)
+		m := next(t, 1)[0]
+		if m.TopicArn != rt.TopicArn(rt.SuccessTopic) {
+			t.Errorf("SUCCESS went to %s", m.TopicArn)
+		}
+		contains(t, "subject", m.Subject, "SUCCESS", "s3_staging", "1234", "run-match")
+		contains(t, "message", m.Message, "SUCCESS: the S3 staging area holds the same number of records",
+			"Run id:        run-match", "Layer count:   1234", "Landing count: 1234", "Difference:    +0",
+			"orders_s3_staging_audit_load, job run jr_run-match")
+		if strings.Contains(m.Message, "What to check") {
+			t.Errorf("a SUCCESS message lists things to check:\n%s", m.Message)
+		}
+		if m.MessageAttributes["outcome"].Value != "SUCCESS" || m.MessageAttributes["layer"].Value != "s3_staging" {
+			t.Errorf("message attributes = %v", m.MessageAttributes)
+		}
+		item := e.Get(t, "run-match", audit.NotifiedLayer(audit.S3Staging))
+		if st := item[audit.NotifyStateAttr].(*types.AttributeValueMemberS).Value; st != "sent" {
+			t.Errorf("notified item state = %q, want sent", st)
+		}
+		if id := item[audit.NotifyMessageAttr].(*types.AttributeValueMemberS).Value; id == "" {
+			t.Error("notified item has no SNS message id")
+		}
+	})
+
+	t.Run("mismatch publishes FAILURE with the difference", func(t *testing.T) {
+		e.Put(t, rt.AuditItem("run-short", audit.S3Landing, 1234))
+		final := rt.AuditItem("run-short", audit.RedshiftFinal, 1200)
+		e.Put(t, final)
+		wantNoFailures(t, s.Handle(ctx, batch(rt.Record(t, "INSERT", "200", final))), &log)
+		m := next(t, 1)[0]
+		if m.TopicArn != rt.TopicArn(rt.FailureTopic) {
+			t.Errorf("FAILURE went to %s", m.TopicArn)
+		}
+		contains(t, "subject", m.Subject, "FAILURE", "redshift_final has 1200, landing 1234 (-34)", "run-short")
+		contains(t, "message", m.Message, "FAILURE: the Redshift final area does not hold the same number",
+			"Layer count:   1200", "Landing count: 1234", "Difference:    -34", "What to check:",
+			"34 records of the landing area did not reach the Redshift final area", "staging-to-final job")
+	})
+
+	t.Run("missing landing item publishes FAILURE", func(t *testing.T) {
+		rs := rt.AuditItem("run-no-landing", audit.RedshiftStaging, 10)
+		e.Put(t, rs)
+		wantNoFailures(t, s.Handle(ctx, batch(rt.Record(t, "INSERT", "300", rs))), &log)
+		m := next(t, 1)[0]
+		if m.TopicArn != rt.TopicArn(rt.FailureTopic) {
+			t.Errorf("FAILURE went to %s", m.TopicArn)
+		}
+		contains(t, "subject", m.Subject, "FAILURE: no landing count for run run-no-landing")
+		contains(t, "message", m.Message, "the S3 landing area has no count for that run", "Landing count: missing",
+			"landing audit job", "run_id=run-no-landing, layer=s3_landing")
+		if _, ok := e.Get(t, "run-no-landing", audit.NotifiedLayer(audit.RedshiftStaging))[audit.NotifiedLandingAttr]; ok {
+			t.Error("notified item records a landing count although there is none")
+		}
+	})
+
+	t.Run("duplicate delivery notifies once, a changed count again", func(t *testing.T) {
+		e.Put(t, rt.AuditItem("run-dup", audit.S3Landing, 50))
+		staging := rt.AuditItem("run-dup", audit.S3Staging, 40)
+		e.Put(t, staging)
+		rec := rt.Record(t, "INSERT", "400", staging)
+		wantNoFailures(t, s.Handle(ctx, batch(rec)), &log)
+		next(t, 1)
+		// Same record again (a retried batch), and in the same batch twice.
+		wantNoFailures(t, s.Handle(ctx, batch(rec, rec)), &log)
+		if st, _ := s.Process(ctx, rec); st != reconcile.Duplicate {
+			t.Errorf("redelivered record status = %s, want duplicate", st)
+		}
+		e.WaitFor(t, seen) // fails if a second notification arrived
+		// Late data: the staging job recounts and the count now matches.
+		late := rt.AuditItem("run-dup", audit.S3Staging, 50)
+		e.Put(t, late)
+		wantNoFailures(t, s.Handle(ctx, batch(rt.Record(t, "MODIFY", "401", late))), &log)
+		m := next(t, 1)[0]
+		contains(t, "subject", m.Subject, "SUCCESS", "s3_staging matches landing (50 records)")
+	})
+
+	t.Run("failing publish reports only that record and is notified on retry", func(t *testing.T) {
+		broken := scanner(e, rt.MissingTopic, &log)
+		e.Put(t, rt.AuditItem("run-pub", audit.S3Landing, 7))
+		good := rt.AuditItem("run-pub", audit.S3Staging, 7)
+		bad := rt.AuditItem("run-pub", audit.RedshiftStaging, 6)
+		alsoGood := rt.AuditItem("run-pub", audit.RedshiftFinal, 7)
+		for _, it := range []map[string]types.AttributeValue{good, bad, alsoGood} {
+			e.Put(t, it)
+		}
+		ev := batch(rt.Record(t, "INSERT", "500", good), rt.Record(t, "INSERT", "501", bad), rt.Record(t, "INSERT", "502", alsoGood))
+		resp := broken.Handle(ctx, ev)
+		if got := failures(resp); len(got) != 1 || got[0] != "501" {
+			t.Fatalf("batch item failures = %v, want [501]; log:\n%s", got, &log)
+		}
+		next(t, 2) // both SUCCESS notifications went out
+		st := e.Get(t, "run-pub", audit.NotifiedLayer(audit.RedshiftStaging))[audit.NotifyStateAttr].(*types.AttributeValueMemberS).Value
+		if st != "failed" {
+			t.Errorf("claim of the failed publish is %q, want failed", st)
+		}
+		contains(t, "log", log.String(), "audit record not reconciled", `"sequence_number":"501"`, "NonExistentTopic")
+
+		// The topic comes back; Lambda retries from the failed record on.
+		if _, err := e.SNS.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(rt.MissingTopic)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.SNS.Subscribe(ctx, &sns.SubscribeInput{TopicArn: aws.String(rt.TopicArn(rt.MissingTopic)), Protocol: aws.String("http"), Endpoint: aws.String(e.Inbox.URL)}); err != nil {
+			t.Fatal(err)
+		}
+		wantNoFailures(t, broken.Handle(ctx, batch(ev.Records[1:]...)), &log)
+		m := next(t, 1)[0] // the FAILURE only; the SUCCESS of 502 is not repeated
+		contains(t, "subject", m.Subject, "FAILURE", "redshift_staging has 6, landing 7 (-1)")
+	})
+
+	t.Run("malformed records are reported, irrelevant ones ignored", func(t *testing.T) {
+		log.Reset()
+		noImage := rt.Record(t, "INSERT", "600", rt.AuditItem("run-bad", audit.S3Staging, 1))
+		noImage.Change.NewImage = nil
+		textCount := rt.AuditItem("run-bad", audit.S3Staging, 1)
+		textCount[audit.RecordCountAttr] = &types.AttributeValueMemberS{Value: "12"}
+		negative := rt.AuditItem("run-bad", audit.S3Staging, 1)
+		negative[audit.RecordCountAttr] = &types.AttributeValueMemberN{Value: "-3"}
+		noRun := rt.AuditItem("run-bad", audit.S3Staging, 1)
+		delete(noRun, audit.RunIDKey)
+		landing := rt.AuditItem("run-bad", audit.S3Landing, 1)
+		notified := rt.AuditItem("run-bad", audit.Layer(audit.NotifiedLayer(audit.S3Staging)), 1)
+		removed := rt.AuditItem("run-bad", audit.S3Staging, 1)
+		resp := s.Handle(ctx, batch(
+			noImage,
+			rt.Record(t, "INSERT", "601", textCount),
+			rt.Record(t, "MODIFY", "602", negative),
+			rt.Record(t, "INSERT", "603", noRun),
+			rt.Record(t, "INSERT", "604", landing),
+			rt.Record(t, "INSERT", "605", notified),
+			rt.Record(t, "REMOVE", "606", removed),
+		))
+		if got := strings.Join(failures(resp), ","); got != "600,601,602,603" {
+			t.Fatalf("batch item failures = %s, want 600,601,602,603; log:\n%s", got, &log)
+		}
+		contains(t, "log", log.String(), "has no new image", "record_count must be a number",
+			`record_count = \"-3\" is not a non-negative whole number`, "run_id is missing", `"malformed":true`,
+			`"ignored":3`, `"failed":4`)
+		e.WaitFor(t, seen) // nothing was published
+	})
+}
