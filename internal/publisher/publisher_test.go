@@ -123,8 +123,8 @@ func TestReadOrdersRejectsUnknownFieldsAndNamesTheLine(t *testing.T) {
 	}
 	for input, want := range map[string]string{
 		buf.String() + `{"order_id":"x","extra":1}` + "\n": `line 4: json: unknown field "extra"`,
-		"\n{not json\n":                                    "line 2:",
-		buf.String() + "{} {}\n":                           "line 4: more than one JSON value",
+		"\n{not json\n":          "line 2:",
+		buf.String() + "{} {}\n": "line 4: more than one JSON value",
 	} {
 		if _, err := ReadOrders(strings.NewReader(input)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v, want it to contain %q", err, want)
