@@ -43,9 +43,10 @@ const (
 // NewPublisherStack defines the publisher instance. It runs in a VPC of its
 // own with one public subnet and no inbound rule at all: Session Manager
 // reaches the instance through its outbound HTTPS connection, so neither
-// SSH nor a NAT gateway (about 32 USD a month) nor the five interface
-// endpoints a private subnet would need (about 36 USD a month per zone)
-// are paid for; the public IPv4 address costs about 3.60 USD a month.
+// SSH nor a NAT gateway (about 32 USD a month) nor the four interface
+// endpoints a private subnet would need instead (SSM, SSM messages, EC2
+// messages, Kinesis: about 29 USD a month in one zone) are paid for; the
+// public IPv4 address costs about 3.60 USD a month.
 func NewPublisherStack(scope constructs.Construct, id string, props *PublisherStackProps) *PublisherStack {
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
 	cfg, storage := props.Config, props.Storage

@@ -471,6 +471,26 @@ func TestEntriesThatNeverSucceedLeaveNoManifestAndFail(t *testing.T) {
 	}
 }
 
+func TestAMissingStreamFailsAtOnce(t *testing.T) {
+	st := startStand(t, nil)
+	code, _, stderr := run(t, "", "--stream", "no-such-stream", "--count", "10", "--retry-for", "1m")
+	if code != ExitFailed || !strings.Contains(stderr, "10 of 10 records not delivered") || !strings.Contains(stderr, "ResourceNotFoundException") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	calls := 0
+	for _, e := range st.events.list() {
+		if strings.HasPrefix(e, "PutRecords") {
+			calls++
+		}
+	}
+	if calls != 1 {
+		t.Fatalf("%d PutRecords calls for a missing stream, want 1 (no retries)", calls)
+	}
+	if ms := st.manifests(t); len(ms) != 0 {
+		t.Fatalf("completion object written: %v", ms)
+	}
+}
+
 func TestABadInputLineSendsNothing(t *testing.T) {
 	st := startStand(t, nil)
 	good := `{"order_id":"bee482f1-833c-4395-9d85-0ca6b963d6e7","order_timestamp":"2026-11-28T01:02:03.456Z","customer_id":"C-000001","order_status":"PAID","payment_method":"PAYPAL","currency":"EUR","shipping_country":"DE","products":[{"product_code":"BOO-3001","product_name":"Data Engineering Handbook","category":"Books","quantity":2,"unit_price":42.3}]}`
@@ -482,9 +502,12 @@ func TestABadInputLineSendsNothing(t *testing.T) {
 	if got := len(st.readStream(t)); got != 0 {
 		t.Fatalf("%d records sent despite a bad line", got)
 	}
-	code, stdout, stderr := run(t, good+"\n", "--input", "-", "--batch-id", "from-stdin")
+	code, stdout, stderr := run(t, good+"\n", "--input", "-", "--batch-id", "from-stdin", "--progress", "always")
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "\r[##############################] 1/1 records") {
+		t.Errorf("no finished progress bar in %q", stderr)
 	}
 	if m := st.manifests(t)["batch-completion/from-stdin.json"]; m.RecordCount != 1 || m.ProductCount != 1 {
 		t.Fatalf("manifest %+v", m)
