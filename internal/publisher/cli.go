@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"time"
@@ -177,10 +178,19 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "publisher: %v; nothing was sent\n", err)
 		return ExitUsage
 	}
+	shards, err := CheckStream(ctx, kc, o.stream)
+	if err != nil {
+		fmt.Fprintf(stderr, "publisher: %v\nnothing was sent; no completion object written for batch %s\n", err, o.batchID)
+		return ExitFailed
+	}
+	fmt.Fprintf(stderr, "sending batch %s to %s (%d open shards)\n", o.batchID, o.stream, shards)
 	tty := o.progress == "always" || (o.progress == "auto" && isTerminal(stderr))
 	progress := NewProgress(stderr, tty, int64(src.total))
-	sender := &Sender{Client: kc, Stream: o.stream, Rate: o.rate, Backoff: Backoff{Base: 100 * time.Millisecond, Max: 5 * time.Second}, onUpdate: progress.Update}
-	err = publish(ctx, src, sender, o.retryFor, func(Batch) {})
+	sender := &Sender{Client: kc, Stream: o.stream, Rate: o.rate, Backoff: Backoff{Base: 100 * time.Millisecond, Max: 5 * time.Second}, OnAck: progress.Update}
+	err = publish(src, rateLimit(o.rate), func(b *Batch) error {
+		sender.Deadline = time.Now().Add(o.retryFor)
+		return sender.Send(ctx, b.Records)
+	})
 	acks := sender.Acks()
 	progress.Finish(acks)
 	if err != nil {
@@ -199,25 +209,11 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return ExitOK
 }
 
-// publish encodes the source's orders into PutRecords-sized batches and
-// sends each one; sent sees every batch once it is acknowledged.
-func publish(ctx context.Context, src *source, s *Sender, retryFor time.Duration, sent func(Batch)) error {
+// publish encodes the source's orders into PutRecords-sized batches of at
+// most limit records (0: the API's limit) and hands each one to send.
+func publish(src *source, limit int, send func(*Batch) error) error {
 	enc := NewEncoder()
-	var b Batch
-	flush := func() error {
-		if len(b.Records) == 0 {
-			return nil
-		}
-		if s != nil {
-			s.Deadline = time.Now().Add(retryFor)
-			if _, err := s.Send(ctx, b.Records); err != nil {
-				return err
-			}
-		}
-		sent(b)
-		b.Reset()
-		return nil
-	}
+	b := Batch{Limit: limit}
 	for i := 0; i < src.total; i++ {
 		order := src.next()
 		r, err := enc.Encode(&order)
@@ -225,24 +221,38 @@ func publish(ctx context.Context, src *source, s *Sender, retryFor time.Duration
 			return err
 		}
 		if !b.Fits(r) {
-			if err := flush(); err != nil {
+			if err := send(&b); err != nil {
 				return err
 			}
+			b.Reset()
 		}
 		b.Add(r)
 	}
-	return flush()
+	if len(b.Records) == 0 {
+		return nil
+	}
+	return send(&b)
+}
+
+// rateLimit is the batch size that keeps a rate-limited run from sending
+// more than one second's worth of records in one call.
+func rateLimit(rate float64) int {
+	if rate <= 0 {
+		return 0
+	}
+	return int(math.Ceil(rate))
 }
 
 func dryRun(o *options, src *source, stdout, stderr io.Writer) int {
 	var calls, records, products, bytes int64
-	err := publish(context.Background(), src, nil, 0, func(b Batch) {
+	err := publish(src, rateLimit(o.rate), func(b *Batch) error {
 		calls++
 		records += int64(len(b.Records))
 		bytes += int64(b.Bytes)
 		for _, r := range b.Records {
 			products += int64(r.Products)
 		}
+		return nil
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "publisher: %v\n", err)

@@ -64,11 +64,13 @@ func (l *eventLog) list() []string {
 // fail() picks from the request before forwarding (so kinesalite never
 // stores them) and answers them as ProvisionedThroughputExceededException.
 type faultProxy struct {
-	target   *url.URL
-	events   *eventLog
-	fail     func(partitionKey string) bool
-	mu       sync.Mutex
-	injected int
+	target *url.URL
+	events *eventLog
+	fail   func(partitionKey string) bool
+	// callError, when set, answers every PutRecords call with this error.
+	callError string
+	mu        sync.Mutex
+	injected  int
 }
 
 type putRecordsBody struct {
@@ -92,6 +94,13 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	if r.Header.Get("X-Amz-Target") != "Kinesis_20131202.PutRecords" {
 		p.forward(w, r, body)
+		return
+	}
+	if p.callError != "" {
+		p.events.add("PutRecords refused")
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.WriteHeader(http.StatusBadRequest)
+		json.NewEncoder(w).Encode(map[string]string{"__type": p.callError, "message": "injected by the test proxy"})
 		return
 	}
 	var in putRecordsBody
@@ -471,23 +480,65 @@ func TestEntriesThatNeverSucceedLeaveNoManifestAndFail(t *testing.T) {
 	}
 }
 
-func TestAMissingStreamFailsAtOnce(t *testing.T) {
-	st := startStand(t, nil)
-	code, _, stderr := run(t, "", "--stream", "no-such-stream", "--count", "10", "--retry-for", "1m")
-	if code != ExitFailed || !strings.Contains(stderr, "10 of 10 records not delivered") || !strings.Contains(stderr, "ResourceNotFoundException") {
-		t.Fatalf("exit %d, stderr %q", code, stderr)
-	}
+func putRecordsCalls(st *stand) int {
 	calls := 0
 	for _, e := range st.events.list() {
 		if strings.HasPrefix(e, "PutRecords") {
 			calls++
 		}
 	}
-	if calls != 1 {
-		t.Fatalf("%d PutRecords calls for a missing stream, want 1 (no retries)", calls)
+	return calls
+}
+
+func TestAMissingStreamStopsBeforeSending(t *testing.T) {
+	st := startStand(t, nil)
+	code, _, stderr := run(t, "", "--stream", "no-such-stream", "--count", "10")
+	if code != ExitFailed || !strings.Contains(stderr, "ResourceNotFoundException") || !strings.Contains(stderr, "nothing was sent") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if n := putRecordsCalls(st); n != 0 {
+		t.Fatalf("%d PutRecords calls for a missing stream", n)
 	}
 	if ms := st.manifests(t); len(ms) != 0 {
 		t.Fatalf("completion object written: %v", ms)
+	}
+}
+
+func TestAnErrorNoRetryCanFixStopsAtOnce(t *testing.T) {
+	st := startStand(t, nil)
+	st.proxy.callError = "AccessDeniedException"
+	code, _, stderr := run(t, "", "--count", "10", "--retry-for", "1m")
+	if code != ExitFailed || !strings.Contains(stderr, "10 of 10 records not delivered") || !strings.Contains(stderr, "AccessDeniedException") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if n := putRecordsCalls(st); n != 1 {
+		t.Fatalf("%d PutRecords calls, want 1: access denied is not retried", n)
+	}
+	if ms := st.manifests(t); len(ms) != 0 {
+		t.Fatalf("completion object written: %v", ms)
+	}
+}
+
+// The rate limit caps each call at a second's worth of records and spaces
+// the calls, so 250 records at 100/s take at least two seconds.
+func TestRateLimitSpacesTheCalls(t *testing.T) {
+	st := startStand(t, nil)
+	began := time.Now()
+	code, stdout, stderr := run(t, "", "--count", "250", "--rate", "100")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
+	}
+	if elapsed := time.Since(began); elapsed < 2*time.Second {
+		t.Fatalf("250 records at 100/s took %v", elapsed)
+	}
+	var sizes []string
+	for _, e := range st.events.list() {
+		if strings.HasPrefix(e, "PutRecords") {
+			sizes = append(sizes, strings.TrimPrefix(e, "PutRecords "))
+		}
+	}
+	if strings.Join(sizes, ",") != "100,100,50" {
+		t.Fatalf("PutRecords sizes %v, want 100,100,50", sizes)
 	}
 }
 

@@ -197,6 +197,10 @@ func TestDryRunSendsNothingAndReportsTheBatches(t *testing.T) {
 	if !strings.Contains(out.String(), "1200 records") || !strings.Contains(out.String(), "in 3 PutRecords calls") || !strings.Contains(out.String(), "batch-completion/dry.json") {
 		t.Fatalf("dry run said %q", out.String())
 	}
+	out.Reset()
+	if code := Run(t.Context(), []string{"--dry-run", "--count", "250", "--rate", "100"}, nil, &out, &errOut); code != ExitOK || !strings.Contains(out.String(), "in 3 PutRecords calls") {
+		t.Fatalf("rate-limited dry run: exit %d, %q", code, out.String())
+	}
 }
 
 func TestUsageErrorsExitTwo(t *testing.T) {

@@ -64,11 +64,18 @@ func (e *Encoder) Encode(o *orders.Order) (Record, error) {
 type Batch struct {
 	Records []Record
 	Bytes   int
+	// Limit lowers the record count per call below MaxBatchRecords; a rate
+	// limit uses it so that no single call bursts past a second's worth.
+	Limit int
 }
 
 // Fits reports whether r can join the batch.
 func (b *Batch) Fits(r Record) bool {
-	return len(b.Records) < MaxBatchRecords && b.Bytes+r.Size() <= MaxBatchBytes
+	limit := MaxBatchRecords
+	if b.Limit > 0 && b.Limit < limit {
+		limit = b.Limit
+	}
+	return len(b.Records) < limit && b.Bytes+r.Size() <= MaxBatchBytes
 }
 
 // Add appends r; callers check Fits first.

@@ -13,9 +13,30 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// PutRecordsAPI is the part of the Kinesis client the sender uses.
-type PutRecordsAPI interface {
+// KinesisAPI is the part of the Kinesis client the publisher uses.
+type KinesisAPI interface {
 	PutRecords(ctx context.Context, in *kinesis.PutRecordsInput, optFns ...func(*kinesis.Options)) (*kinesis.PutRecordsOutput, error)
+	DescribeStreamSummary(ctx context.Context, in *kinesis.DescribeStreamSummaryInput, optFns ...func(*kinesis.Options)) (*kinesis.DescribeStreamSummaryOutput, error)
+}
+
+// CheckStream fails unless the stream exists and accepts records, so a
+// wrong name or missing permission stops the batch before anything is sent.
+func CheckStream(ctx context.Context, client KinesisAPI, stream string) (openShards int, err error) {
+	in := &kinesis.DescribeStreamSummaryInput{}
+	if isARN(stream) {
+		in.StreamARN = aws.String(stream)
+	} else {
+		in.StreamName = aws.String(stream)
+	}
+	out, err := client.DescribeStreamSummary(ctx, in)
+	if err != nil {
+		return 0, fmt.Errorf("stream %s: %w", stream, err)
+	}
+	sum := out.StreamDescriptionSummary
+	if sum.StreamStatus != types.StreamStatusActive && sum.StreamStatus != types.StreamStatusUpdating {
+		return 0, fmt.Errorf("stream %s is %s, not ACTIVE", stream, sum.StreamStatus)
+	}
+	return int(aws.ToInt32(sum.OpenShardCount)), nil
 }
 
 // Backoff is exponential with full jitter: attempt n waits a random time
@@ -39,7 +60,7 @@ func (b Backoff) Delay(n int) time.Duration {
 // Sender puts batches on the stream and keeps retrying the entries that
 // come back failed until every one is acknowledged or the deadline passes.
 type Sender struct {
-	Client PutRecordsAPI
+	Client KinesisAPI
 	// Stream is the stream's name or ARN.
 	Stream  string
 	Backoff Backoff
@@ -48,10 +69,12 @@ type Sender struct {
 	// Rate caps records per second over the whole run; 0 is unlimited.
 	Rate float64
 
+	// OnAck sees the acknowledgements after every call, for progress.
+	OnAck func(Acks)
+
 	acks      Acks
 	rateStart time.Time
 	attempted int64
-	onUpdate  func(Acks)
 }
 
 // Acks is what the stream has acknowledged so far.
@@ -82,32 +105,32 @@ var ErrDeadline = errors.New("retry deadline passed")
 // Acks returns what has been acknowledged so far.
 func (s *Sender) Acks() Acks { return s.acks }
 
-// Send puts one batch and returns once all of it is acknowledged. On error,
-// undelivered counts the batch's records the stream never acknowledged.
-func (s *Sender) Send(ctx context.Context, batch []Record) (undelivered int, err error) {
+// Send puts one batch and returns once all of it is acknowledged, or with
+// the reason some of it never was.
+func (s *Sender) Send(ctx context.Context, batch []Record) error {
 	pending := batch
 	for attempt := 0; ; attempt++ {
 		if err := s.pace(ctx, len(pending)); err != nil {
-			return len(pending), err
+			return err
 		}
 		failed, callErr := s.put(ctx, pending)
 		if callErr != nil && !retryable(callErr) {
-			return len(pending), callErr
+			return callErr
 		}
 		if callErr == nil && len(failed) == 0 {
-			return 0, nil
+			return nil
 		}
 		pending = failed
 		s.acks.Retries += int64(len(pending))
-		if s.onUpdate != nil {
-			s.onUpdate(s.acks)
+		if s.OnAck != nil {
+			s.OnAck(s.acks)
 		}
 		wait := s.Backoff.Delay(attempt)
 		if !s.Deadline.IsZero() && time.Now().Add(wait).After(s.Deadline) {
-			return len(pending), fmt.Errorf("%w with %d records of this batch unacknowledged (last error: %s)", ErrDeadline, len(pending), s.acks.LastError)
+			return fmt.Errorf("%w with %d records of this batch unacknowledged (last error: %s)", ErrDeadline, len(pending), s.acks.LastError)
 		}
 		if err := sleep(ctx, wait); err != nil {
-			return len(pending), err
+			return err
 		}
 	}
 }
@@ -144,8 +167,8 @@ func (s *Sender) put(ctx context.Context, pending []Record) ([]Record, error) {
 		}
 		s.ack(pending[i], aws.ToString(res.ShardId), aws.ToString(res.SequenceNumber))
 	}
-	if s.onUpdate != nil {
-		s.onUpdate(s.acks)
+	if s.OnAck != nil {
+		s.OnAck(s.acks)
 	}
 	return failed, nil
 }
