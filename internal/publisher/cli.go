@@ -165,9 +165,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "publisher: %v; nothing was sent\n", err)
 		return ExitUsage
 	}
-	start := time.Now()
 	if o.batchID == "" {
-		o.batchID = NewBatchID(start, rand.Uint32())
+		o.batchID = NewBatchID(time.Now(), rand.Uint32())
 	}
 	if o.dryRun {
 		return dryRun(o, src, stdout, stderr)
@@ -187,6 +186,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	tty := o.progress == "always" || (o.progress == "auto" && isTerminal(stderr))
 	progress := NewProgress(stderr, tty, int64(src.total))
 	sender := &Sender{Client: kc, Stream: o.stream, Rate: o.rate, Backoff: Backoff{Base: 100 * time.Millisecond, Max: 5 * time.Second}, OnAck: progress.Update}
+	sendStart := time.Now()
 	err = publish(src, rateLimit(o.rate), func(b *Batch) error {
 		sender.Deadline = time.Now().Add(o.retryFor)
 		return sender.Send(ctx, b.Records)
@@ -198,7 +198,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			int64(src.total)-acks.Records, src.total, err, o.batchID)
 		return ExitFailed
 	}
-	m := NewManifest(o.batchID, o.stream, acks, start, time.Now())
+	m := NewManifest(o.batchID, o.stream, acks, sendStart, time.Now())
 	key, err := WriteManifest(ctx, sc, o.bucket, m)
 	if err != nil {
 		body, _ := json.Marshal(m)
