@@ -98,6 +98,8 @@ func NewPublisherStack(scope constructs.Construct, id string, props *PublisherSt
 		VpcSubnets:               &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PUBLIC},
 		AssociatePublicIpAddress: jsii.Bool(true),
 		InstanceType:             awsec2.NewInstanceType(jsii.String(cfg.PublisherInstanceType)),
+		// Resolved from the public SSM parameter at deploy time: a deploy
+		// after a new AL2023 release replaces the instance, which holds no state.
 		MachineImage: awsec2.MachineImage_LatestAmazonLinux2023(&awsec2.AmazonLinux2023ImageSsmParameterProps{
 			CpuType: awsec2.AmazonLinuxCpuType_ARM_64,
 		}),
@@ -160,6 +162,8 @@ func publisherVpc(stack awscdk.Stack) awsec2.Vpc {
 		// Flow logs are diagnostics of a throwaway tool VPC.
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
+	// Rejected traffic only: with no inbound rule that is what is worth
+	// reading, and it keeps the log small.
 	vpc.AddFlowLog(jsii.String("FlowLog"), &awsec2.FlowLogOptions{
 		Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(flowLogs, nil),
 		TrafficType: awsec2.FlowLogTrafficType_REJECT,

@@ -92,6 +92,7 @@ func TestValidateNamesTheBadField(t *testing.T) {
 	for field, mutate := range map[string]func(*orders.Order){
 		"order_id":         func(o *orders.Order) { o.OrderID = "" },
 		"order_timestamp":  func(o *orders.Order) { o.OrderTimestamp = "28/11/2026 08:00" },
+		"in UTC":           func(o *orders.Order) { o.OrderTimestamp = "2026-11-28T09:00:00.000+01:00" },
 		"customer_id":      func(o *orders.Order) { o.CustomerID = "" },
 		"currency":         func(o *orders.Order) { o.Currency = "euro" },
 		"shipping_country": func(o *orders.Order) { o.ShippingCountry = "DEU" },

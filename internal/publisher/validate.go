@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"regexp"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -27,8 +28,9 @@ func Validate(o *orders.Order) error {
 	if n := utf8.RuneCountInString(o.OrderID); n == 0 || n > 256 {
 		return fmt.Errorf("order_id must have 1 to 256 characters, got %d", n)
 	}
-	if _, err := time.Parse(time.RFC3339Nano, o.OrderTimestamp); err != nil {
-		return fmt.Errorf("order_timestamp %q is not an RFC 3339 timestamp", o.OrderTimestamp)
+	// The landing column is a timestamp without zone, read as UTC.
+	if _, err := time.Parse(time.RFC3339Nano, o.OrderTimestamp); err != nil || !strings.HasSuffix(o.OrderTimestamp, "Z") {
+		return fmt.Errorf("order_timestamp %q is not an RFC 3339 timestamp in UTC (ending in Z)", o.OrderTimestamp)
 	}
 	for name, v := range map[string]string{"customer_id": o.CustomerID, "order_status": o.OrderStatus, "payment_method": o.PaymentMethod} {
 		if v == "" {
