@@ -108,7 +108,26 @@ func NewWarehouseStack(scope constructs.Construct, id string, props *WarehouseSt
 	default:
 		w.buildServerless(cfg, copyRole)
 	}
+	w.outputs()
 	return w
+}
+
+// outputs print what a user needs to query the warehouse by hand and, with
+// an existing warehouse, the role to attach to it.
+func (w *WarehouseStack) outputs() {
+	out := func(id string, value *string, description string) {
+		awscdk.NewCfnOutput(w.Stack, jsii.String(id), &awscdk.CfnOutputProps{Value: value, Description: jsii.String(description)})
+	}
+	out("CopyRoleArn", w.Target.CopyRole.RoleArn(), "IAM role Redshift assumes to COPY from the staging area (attach it to an existing warehouse)")
+	if w.Target.WorkgroupName != nil {
+		out("WorkgroupName", w.Target.WorkgroupName, "Redshift Serverless workgroup")
+	}
+	if w.Target.ClusterIdentifier != nil {
+		out("ClusterIdentifier", w.Target.ClusterIdentifier, "Redshift cluster")
+	}
+	if w.Target.Secret != nil {
+		out("SecretArn", w.Target.Secret.SecretArn(), "Secrets Manager secret the Data API authenticates with")
+	}
 }
 
 // grantCopyRead lets Redshift read what the Spark job stages for COPY, and
@@ -160,21 +179,37 @@ func (w *WarehouseStack) buildServerless(cfg config.Config, copyRole awsiam.Role
 	})
 	sg.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("COPY from S3 through the gateway endpoint"), nil)
 
-	// Redshift generates the admin password into a Secrets Manager secret
-	// it owns and rotates (ManageAdminPassword), encrypted with our key;
-	// the password never appears in a template or a parameter. That secret
-	// holds `username` and `password`, which is what the Data API's
-	// SecretArn authentication reads.
+	// The admin password is generated into a Secrets Manager secret and
+	// reaches the namespace as a dynamic reference, resolved by
+	// CloudFormation at deploy time: it never appears in a template. The
+	// secret holds `username` and `password`, which is what the Data API's
+	// SecretArn authentication reads. (Redshift's own managed admin secret,
+	// ManageAdminPassword, would be simpler, but CloudFormation does not
+	// return its ARN, and the Glue jobs need it.)
+	admin := awssecretsmanager.NewSecret(stack, jsii.String("AdminSecret"), &awssecretsmanager.SecretProps{
+		Description:   jsii.String("Admin credentials of the orders Redshift Serverless namespace"),
+		EncryptionKey: w.Key,
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			SecretStringTemplate: jsii.String(`{"username":"` + cfg.RedshiftAdminUsername + `"}`),
+			GenerateStringKey:    jsii.String("password"),
+			PasswordLength:       jsii.Number(32),
+			// Redshift refuses these in a password.
+			ExcludeCharacters:       jsii.String(`'"\/@ `),
+			RequireEachIncludedType: jsii.Bool(true),
+		},
+		RemovalPolicy: removalPolicy(cfg),
+	})
+	suppress(admin, rule("AwsSolutions-SMG4",
+		"Rotating the namespace's admin password needs a rotation Lambda inside the isolated VPC plus Secrets Manager and Redshift interface endpoints in three zones; the secret is only read by the pipeline's Glue jobs through the Data API. Rotate by hand (README, Warehouse) until a rotation schedule is worth that cost."))
 	w.Namespace = awsredshiftserverless.NewCfnNamespace(stack, jsii.String("Namespace"), &awsredshiftserverless.CfnNamespaceProps{
-		NamespaceName:               jsii.String(name),
-		DbName:                      jsii.String(cfg.RedshiftDatabase),
-		AdminUsername:               jsii.String(cfg.RedshiftAdminUsername),
-		ManageAdminPassword:         jsii.Bool(true),
-		AdminPasswordSecretKmsKeyId: w.Key.KeyArn(),
-		KmsKeyId:                    w.Key.KeyArn(),
-		IamRoles:                    &[]any{copyRole.RoleArn()},
-		DefaultIamRoleArn:           copyRole.RoleArn(),
-		LogExports:                  jsii.Strings("userlog", "connectionlog", "useractivitylog"),
+		NamespaceName:     jsii.String(name),
+		DbName:            jsii.String(cfg.RedshiftDatabase),
+		AdminUsername:     jsii.String(cfg.RedshiftAdminUsername),
+		AdminUserPassword: admin.SecretValueFromJson(jsii.String("password")).UnsafeUnwrap(),
+		KmsKeyId:          w.Key.KeyArn(),
+		IamRoles:          &[]any{copyRole.RoleArn()},
+		DefaultIamRoleArn: copyRole.RoleArn(),
+		LogExports:        jsii.Strings("userlog", "connectionlog", "useractivitylog"),
 	})
 	w.Namespace.ApplyRemovalPolicy(removalPolicy(cfg), nil)
 
@@ -213,10 +248,7 @@ func (w *WarehouseStack) buildServerless(cfg config.Config, copyRole awsiam.Role
 
 	w.Target.WorkgroupName = w.Workgroup.Ref()
 	w.Target.ResourceArn = w.Workgroup.AttrWorkgroupWorkgroupArn()
-	w.Target.Secret = awssecretsmanager.Secret_FromSecretAttributes(stack, jsii.String("AdminSecret"), &awssecretsmanager.SecretAttributes{
-		SecretCompleteArn: w.Namespace.GetAtt(jsii.String("Namespace.AdminPasswordSecretArn"), awscdk.ResolutionTypeHint_STRING).ToString(),
-		EncryptionKey:     w.Key,
-	})
+	w.Target.Secret = admin
 }
 
 // A complete secret ARN ends in the six characters Secrets Manager adds.

@@ -24,23 +24,33 @@ func TestServerlessNamespaceKeepsAdminPasswordOutOfTheTemplate(t *testing.T) {
 	w := defaultPipeline(t).Warehouse
 	tmpl := templateOf(t, w.Stack)
 	key := map[string]any{"Fn::GetAtt": []any{logicalID(w.Stack, w.Key.Node().DefaultChild()), "Arn"}}
+	secret := logicalID(w.Stack, w.Target.Secret.Node().DefaultChild())
 	hasResource(t, tmpl, "AWS::RedshiftServerless::Namespace", map[string]any{
-		"DbName":                      "dev",
-		"AdminUsername":               "orders_admin",
-		"ManageAdminPassword":         true,
-		"AdminUserPassword":           assertions.Match_Absent(),
-		"AdminPasswordSecretKmsKeyId": key,
-		"KmsKeyId":                    key,
-		"LogExports":                  assertions.Match_ArrayWith(&[]any{"userlog", "connectionlog", "useractivitylog"}),
+		"DbName":        "dev",
+		"AdminUsername": "orders_admin",
+		// A dynamic reference CloudFormation resolves at deploy time.
+		"AdminUserPassword": map[string]any{"Fn::Join": []any{"", []any{"{{resolve:secretsmanager:", map[string]any{"Ref": secret}, ":SecretString:password::}}"}}},
+		"KmsKeyId":          key,
+		"LogExports":        assertions.Match_ArrayWith(&[]any{"userlog", "connectionlog", "useractivitylog"}),
 	})
 	hasResource(t, tmpl, "AWS::KMS::Key", map[string]any{"EnableKeyRotation": true})
-	resourceCount(t, tmpl, "AWS::SecretsManager::Secret", 0)
+	resourceCount(t, tmpl, "AWS::SecretsManager::Secret", 1)
+	hasResource(t, tmpl, "AWS::SecretsManager::Secret", map[string]any{
+		"KmsKeyId": key,
+		"GenerateSecretString": map[string]any{
+			"SecretStringTemplate": `{"username":"orders_admin"}`,
+			"GenerateStringKey":    "password",
+			"ExcludeCharacters":    "'\"\\/@ ",
+		},
+		"SecretString": assertions.Match_Absent(),
+	})
+	noPanic(t, "retained secret", func() {
+		tmpl.HasResource(jsii.String("AWS::SecretsManager::Secret"), map[string]any{"DeletionPolicy": "Retain"})
+	})
 
-	// The Data API authenticates with the secret Redshift generated.
-	got := resolved(w.Stack, w.Target.Secret.SecretArn())
-	want := `{"Fn::GetAtt":["Namespace","Namespace.AdminPasswordSecretArn"]}`
-	if got != want {
-		t.Errorf("target secret ARN = %s, want %s", got, want)
+	// The Data API authenticates with that secret.
+	if got := resolved(w.Stack, w.Target.Secret.SecretArn()); got != `{"Ref":"`+secret+`"}` {
+		t.Errorf("target secret ARN = %s", got)
 	}
 	if got := resolved(w.Stack, w.Target.WorkgroupName); got != `{"Ref":"Workgroup"}` {
 		t.Errorf("target workgroup = %s", got)
@@ -50,6 +60,9 @@ func TestServerlessNamespaceKeepsAdminPasswordOutOfTheTemplate(t *testing.T) {
 	}
 	if w.Target.ClusterIdentifier != nil || w.Target.Database != "dev" || w.Target.CopyRole == nil {
 		t.Errorf("target = %+v", w.Target)
+	}
+	for _, id := range []string{"WorkgroupName", "SecretArn", "CopyRoleArn"} {
+		noPanic(t, "output "+id, func() { tmpl.HasOutput(jsii.String(id), assertions.Match_AnyValue()) })
 	}
 }
 
@@ -115,7 +128,7 @@ func TestWarehouseZonesFromConfigOrRegion(t *testing.T) {
 	if create := usageLimitCreate(t, tmpl); !strings.Contains(create, `"amount":24`) {
 		t.Errorf("usage limit call = %s", create)
 	}
-	for _, typ := range []string{"AWS::RedshiftServerless::Namespace", "AWS::RedshiftServerless::Workgroup", "AWS::KMS::Key", "AWS::Logs::LogGroup"} {
+	for _, typ := range []string{"AWS::RedshiftServerless::Namespace", "AWS::RedshiftServerless::Workgroup", "AWS::SecretsManager::Secret", "AWS::KMS::Key", "AWS::Logs::LogGroup"} {
 		noPanic(t, typ+" deleted with the stack", func() {
 			tmpl.AllResources(jsii.String(typ), map[string]any{"DeletionPolicy": "Delete"})
 		})
@@ -244,7 +257,7 @@ func TestExistingWarehouseCreatesOnlyTheCopyRole(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			w := newPipeline(t, c.overrides).Warehouse
 			tmpl := templateOf(t, w.Stack)
-			for _, typ := range []string{"AWS::RedshiftServerless::Namespace", "AWS::RedshiftServerless::Workgroup", "AWS::EC2::VPC", "AWS::EC2::Subnet", "Custom::RedshiftServerlessUsageLimit"} {
+			for _, typ := range []string{"AWS::RedshiftServerless::Namespace", "AWS::RedshiftServerless::Workgroup", "AWS::SecretsManager::Secret", "AWS::EC2::VPC", "AWS::EC2::Subnet", "Custom::RedshiftServerlessUsageLimit"} {
 				resourceCount(t, tmpl, typ, 0)
 			}
 			resourceCount(t, tmpl, "AWS::IAM::Role", 1)
