@@ -36,4 +36,3 @@ func env() *awscdk.Environment {
 	}
 	return &awscdk.Environment{Account: jsii.String(account), Region: jsii.String(region)}
 }
-
