@@ -33,7 +33,15 @@ func TestServerlessNamespaceKeepsAdminPasswordOutOfTheTemplate(t *testing.T) {
 		"KmsKeyId":          key,
 		"LogExports":        assertions.Match_ArrayWith(&[]any{"userlog", "connectionlog", "useractivitylog"}),
 	})
-	hasResource(t, tmpl, "AWS::KMS::Key", map[string]any{"EnableKeyRotation": true})
+	// Only AWS services (Redshift, for the namespace) may create grants on the key.
+	hasResource(t, tmpl, "AWS::KMS::Key", map[string]any{
+		"EnableKeyRotation": true,
+		"KeyPolicy": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{map[string]any{
+			"Sid": "GrantsOnlyForAWSServices", "Effect": "Deny", "Principal": map[string]any{"AWS": "*"},
+			"Action": "kms:CreateGrant", "Resource": "*",
+			"Condition": map[string]any{"BoolIfExists": map[string]any{"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"}},
+		}})},
+	})
 	resourceCount(t, tmpl, "AWS::SecretsManager::Secret", 1)
 	hasResource(t, tmpl, "AWS::SecretsManager::Secret", map[string]any{
 		"KmsKeyId": key,
@@ -323,4 +331,25 @@ func resolved(stack awscdk.Stack, v *string) string {
 
 func logicalID(stack awscdk.Stack, c any) string {
 	return *stack.GetLogicalId(c.(awscdk.CfnElement))
+}
+
+// Renaming a stateful construct gives it a new logical ID, and
+// CloudFormation would replace it: a new, empty warehouse.
+func TestWarehouseStatefulLogicalIDsAreStable(t *testing.T) {
+	w := defaultPipeline(t).Warehouse
+	tmpl := templateOf(t, w.Stack)
+	want := map[string]string{
+		"Namespace":               "AWS::RedshiftServerless::Namespace",
+		"Workgroup":               "AWS::RedshiftServerless::Workgroup",
+		"WarehouseKey5BA34FFD":    "AWS::KMS::Key",
+		"NetworkVpc7FB7348F":      "AWS::EC2::VPC",
+		"CopyRoleA4EADB21":        "AWS::IAM::Role",
+		"NetworkFlowLogs2BEC3212": "AWS::Logs::LogGroup",
+		"AdminSecretB9452750":     "AWS::SecretsManager::Secret",
+	}
+	for id, typ := range want {
+		if _, ok := resources(t, tmpl, typ)[id]; !ok {
+			t.Errorf("no %s with logical ID %s", typ, id)
+		}
+	}
 }
