@@ -10,7 +10,9 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/orders-pipeline/orders-pipeline/internal/construct/servicekey"
 )
 
 func TestWarehouseIsNagClean(t *testing.T) {
@@ -352,4 +354,83 @@ func TestWarehouseStatefulLogicalIDsAreStable(t *testing.T) {
 			t.Errorf("no %s with logical ID %s", typ, id)
 		}
 	}
+}
+
+// The jobs live in another stack than the warehouse, as in the pipeline:
+// the grant must not make the warehouse stack refer to theirs.
+func TestGrantDataAPIScopesToTheWarehouseAndItsSecret(t *testing.T) {
+	app := newApp(nil, false)
+	warehouse := awscdk.NewStack(app, jsii.String("DataAPIWarehouse"), nil)
+	jobs := awscdk.NewStack(app, jsii.String("DataAPIJobs"), nil)
+	key := servicekey.New(warehouse, "Key", servicekey.Props{Description: "test"})
+	secret := awssecretsmanager.NewSecret(warehouse, jsii.String("Secret"), &awssecretsmanager.SecretProps{EncryptionKey: key})
+	suppress(secret, rule("AwsSolutions-SMG4", "A test secret that only exists to be granted."))
+	withSecret := awsiam.NewRole(jobs, jsii.String("WithSecret"), &awsiam.RoleProps{AssumedBy: awsiam.NewServicePrincipal(jsii.String("glue.amazonaws.com"), nil)})
+	withIAM := awsiam.NewRole(jobs, jsii.String("WithIAM"), &awsiam.RoleProps{AssumedBy: awsiam.NewServicePrincipal(jsii.String("glue.amazonaws.com"), nil)})
+	arn := "arn:aws:redshift-serverless:eu-west-1:123456789012:workgroup/0000-1111"
+	WarehouseTarget{WorkgroupName: jsii.String("orders-dev"), ResourceArn: jsii.String(arn), Secret: secret}.GrantDataAPI(withSecret)
+	WarehouseTarget{WorkgroupName: jsii.String("analytics"), ResourceArn: jsii.String(arn)}.GrantDataAPI(withIAM)
+	AddChecks(app)
+	for _, stack := range []awscdk.Stack{warehouse, jobs} {
+		if msgs := nagFindings(t, stack); len(msgs) > 0 {
+			t.Errorf("cdk-nag findings:\n%s", strings.Join(msgs, "\n"))
+		}
+	}
+	for _, dep := range *warehouse.Dependencies() {
+		t.Errorf("warehouse stack depends on %s", *dep.StackName())
+	}
+	tmpl := templateOf(t, jobs)
+	byRole := map[string]map[string][]string{}
+	for _, p := range resources(t, tmpl, "AWS::IAM::Policy") {
+		props := p["Properties"].(map[string]any)
+		role, _ := json.Marshal(props["Roles"])
+		byRole[string(role)] = grantsOf(props["PolicyDocument"])
+	}
+	secretRole := byRole[`[{"Ref":"`+logicalID(jobs, withSecret.Node().DefaultChild())+`"}]`]
+	iamRole := byRole[`[{"Ref":"`+logicalID(jobs, withIAM.Node().DefaultChild())+`"}]`]
+	owner := `{"StringEquals":{"redshift-data:statement-owner-iam-userid":"${aws:userid}"}}`
+	for name, g := range map[string]map[string][]string{"secret": secretRole, "iam": iamRole} {
+		for _, a := range []string{"redshift-data:ExecuteStatement", "redshift-data:BatchExecuteStatement"} {
+			if strings.Join(g[a], " ") != `"`+arn+`" -` {
+				t.Errorf("%s role: %s on %v, want the workgroup only", name, a, g[a])
+			}
+		}
+		for _, a := range []string{"redshift-data:DescribeStatement", "redshift-data:GetStatementResult", "redshift-data:CancelStatement"} {
+			if strings.Join(g[a], " ") != `"*" `+owner {
+				t.Errorf("%s role: %s on %v, want its own statements only", name, a, g[a])
+			}
+		}
+	}
+	if len(secretRole["secretsmanager:GetSecretValue"]) == 0 || len(secretRole["kms:Decrypt"]) == 0 || !strings.Contains(strings.Join(secretRole["kms:Decrypt"], " "), "kms:ViaService") {
+		t.Errorf("secret role cannot read the secret through Secrets Manager: %v", secretRole)
+	}
+	if secretRole["redshift-serverless:GetCredentials"] != nil {
+		t.Errorf("secret role may get temporary credentials: %v", secretRole)
+	}
+	if strings.Join(iamRole["redshift-serverless:GetCredentials"], " ") != `"`+arn+`" -` || iamRole["secretsmanager:GetSecretValue"] != nil {
+		t.Errorf("IAM-auth role: %v", iamRole)
+	}
+}
+
+// grantsOf maps each allowed action of a policy document to its resource
+// and condition, as JSON ("-" for no condition).
+func grantsOf(doc any) map[string][]string {
+	out := map[string][]string{}
+	for _, st := range doc.(map[string]any)["Statement"].([]any) {
+		s := st.(map[string]any)
+		actions, ok := s["Action"].([]any)
+		if !ok {
+			actions = []any{s["Action"]}
+		}
+		resource, _ := json.Marshal(s["Resource"])
+		condition := "-"
+		if c, ok := s["Condition"]; ok {
+			b, _ := json.Marshal(c)
+			condition = string(b)
+		}
+		for _, a := range actions {
+			out[a.(string)] = []string{string(resource), condition}
+		}
+	}
+	return out
 }
