@@ -230,6 +230,8 @@ func (w *WarehouseStack) buildServerless(cfg config.Config, copyRole awsiam.Role
 	})
 	w.Workgroup.ApplyRemovalPolicy(removalPolicy(cfg), nil)
 
+	// CloudWatch Logs may already use the warehouse key: the VPC's flow
+	// logs granted it.
 	limitLogs := awslogs.NewLogGroup(stack, jsii.String("UsageLimitLogs"), &awslogs.LogGroupProps{
 		EncryptionKey: w.Key,
 		Retention:     logRetention,
