@@ -14,12 +14,12 @@ GOAWS_VERSION := v0.4.5
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 APT_PACKAGES := python3-pytest python3-boto3 python3-psycopg2 postgresql
 
-.PHONY: synth test test-go test-glue-scripts lint tools node-tools go-tools system-tools deploy diff destroy bench config-docs clean
+.PHONY: synth test test-go test-glue-scripts guard lint tools node-tools go-tools system-tools deploy diff destroy bench config-docs clean
 
 synth: node-tools ## Synthesize every stack into cdk.out/
 	$(CDK) synth --quiet
 
-test: tools lint test-go test-glue-scripts ## Every test suite of the project
+test: tools lint test-go test-glue-scripts guard ## Every test suite of the project
 
 test-go:
 	go test ./...
@@ -27,10 +27,18 @@ test-go:
 test-glue-scripts:
 	cd glue-scripts && $(PYTHON) -m pytest -q tests
 
+# Synthesizes the app into a temporary cdk.out and runs the AWS Control Tower
+# proactive controls (cfn-guard and its rules from @cdklabs/cdk-validator-cfnguard)
+# over every template; fails on a finding or a stale exemption in
+# test/guard/exemptions.json.
+guard: node-tools ## Control Tower guard rules over the synthesized templates
+	go test -tags guard -count=1 ./test/guard/
+
 lint:
 	@bad=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
 	  if [ -n "$$bad" ]; then echo "gofmt would change:"; echo "$$bad"; exit 1; fi
 	go vet ./...
+	go vet -tags guard ./test/guard/
 
 tools: node-tools go-tools system-tools
 

@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -18,6 +20,9 @@ type nagRule struct {
 	appliesTo  []string
 }
 
+// appliesTo entries written "regex:/pattern/" match findings by regular
+// expression, for resources whose name is a token that renders differently
+// depending on where the resource lives (this stack or another).
 func rule(id, reason string, appliesTo ...string) nagRule {
 	return nagRule{id: id, reason: reason, appliesTo: appliesTo}
 }
@@ -33,6 +38,10 @@ func suppress(c constructs.IConstruct, rules ...nagRule) {
 		if len(r.appliesTo) > 0 {
 			applies := make([]interface{}, len(r.appliesTo))
 			for i, a := range r.appliesTo {
+				if pattern, ok := strings.CutPrefix(a, "regex:"); ok {
+					applies[i] = &cdknag.RegexAppliesTo{Regex: jsii.String(pattern)}
+					continue
+				}
 				applies[i] = a
 			}
 			s.AppliesTo = &applies

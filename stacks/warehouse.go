@@ -1,12 +1,22 @@
 package stacks
 
 import (
+	"regexp"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsredshiftserverless"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/orders-pipeline/orders-pipeline/internal/config"
+	"github.com/orders-pipeline/orders-pipeline/internal/construct/isolatedvpc"
+	"github.com/orders-pipeline/orders-pipeline/internal/construct/servicekey"
+	"github.com/orders-pipeline/orders-pipeline/internal/construct/usagelimit"
 )
 
 // WarehouseStackProps configure the Redshift warehouse stack.
@@ -16,13 +26,22 @@ type WarehouseStackProps struct {
 	Storage *StorageStack
 }
 
-// WarehouseStack owns the Redshift warehouse the Glue jobs load into.
+// WarehouseStack owns the Redshift warehouse the Glue jobs load into. Never
+// rename the construct IDs of the namespace, workgroup, key or VPC: a new
+// logical ID makes CloudFormation replace them and lose the warehouse.
 type WarehouseStack struct {
 	// Stack is kept as a field, not embedded: jsii cannot pass a Go struct
 	// that embeds a construct back into the CDK.
 	Stack awscdk.Stack
 	// Target is how the Glue jobs reach the warehouse.
 	Target WarehouseTarget
+	// The rest is only set when warehouseMode is serverless.
+	Vpc       awsec2.Vpc
+	Key       awskms.Key
+	Namespace awsredshiftserverless.CfnNamespace
+	Workgroup awsredshiftserverless.CfnWorkgroup
+	// UsageLimit caps the workgroup's RPU-hours per day.
+	UsageLimit usagelimit.Limit
 }
 
 // WarehouseTarget is everything a Glue job needs to run SQL through the
@@ -34,15 +53,228 @@ type WarehouseTarget struct {
 	// ResourceArn is the workgroup's or cluster's ARN, for IAM.
 	ResourceArn *string
 	Database    string
-	// Secret holds the credentials the Data API authenticates with.
+	// Secret holds the credentials the Data API authenticates with. It is
+	// nil only for an existing workgroup configured without
+	// existingSecretArn: the Data API then uses temporary credentials of
+	// the caller's IAM identity (redshift-serverless:GetCredentials).
 	Secret awssecretsmanager.ISecret
 	// CopyRole is attached to the warehouse and may read the staging area.
 	CopyRole awsiam.IRole
 }
 
-// NewWarehouseStack defines the warehouse.
+// copyPrefix is where the Spark job stages the Parquet files it COPYs.
+const copyPrefix = "redshift-copy/"
+
+// logRetention keeps the warehouse's own logs for the year Control Tower asks for.
+const logRetention = awslogs.RetentionDays_ONE_YEAR
+
+// NewWarehouseStack defines the warehouse: a Redshift Serverless namespace
+// and workgroup in a VPC of its own, or only the COPY role when the
+// pipeline uses an existing warehouse.
 func NewWarehouseStack(scope constructs.Construct, id string, props *WarehouseStackProps) *WarehouseStack {
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
-	notBuiltYet(stack)
-	return &WarehouseStack{Stack: stack}
+	cfg := props.Config
+	w := &WarehouseStack{Stack: stack}
+
+	copyRole := awsiam.NewRole(stack, jsii.String("CopyRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("redshift.amazonaws.com"), nil),
+		Description: jsii.String("Lets Redshift COPY the staged Parquet files from the staging area"),
+	})
+	if props.Storage != nil {
+		grantCopyRead(copyRole, props.Storage.StagingBucket)
+		if props.Storage.DataKey != nil {
+			props.Storage.DataKey.GrantDecrypt(copyRole)
+		}
+	}
+	w.Target = WarehouseTarget{Database: cfg.RedshiftDatabase, CopyRole: copyRole}
+
+	switch cfg.WarehouseMode {
+	case "existing-serverless":
+		w.Target.WorkgroupName = jsii.String(cfg.ExistingWorkgroupName)
+		// A workgroup's ARN carries its generated id, not its name, so
+		// IAM can only name this account's and region's workgroups.
+		w.Target.ResourceArn = stack.FormatArn(&awscdk.ArnComponents{
+			Service: jsii.String("redshift-serverless"), Resource: jsii.String("workgroup"),
+			ResourceName: jsii.String("*"), ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+		})
+		w.Target.Secret = existingSecret(stack, cfg.ExistingSecretArn)
+	case "existing-cluster":
+		w.Target.ClusterIdentifier = jsii.String(cfg.ExistingClusterIdentifier)
+		w.Target.ResourceArn = stack.FormatArn(&awscdk.ArnComponents{
+			Service: jsii.String("redshift"), Resource: jsii.String("cluster"),
+			ResourceName: jsii.String(cfg.ExistingClusterIdentifier), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
+		})
+		w.Target.Secret = existingSecret(stack, cfg.ExistingSecretArn)
+	default:
+		w.buildServerless(cfg, copyRole)
+	}
+	w.outputs()
+	return w
+}
+
+// outputs print what a user needs to query the warehouse by hand and, with
+// an existing warehouse, the role to attach to it.
+func (w *WarehouseStack) outputs() {
+	out := func(id string, value *string, description string) {
+		awscdk.NewCfnOutput(w.Stack, jsii.String(id), &awscdk.CfnOutputProps{Value: value, Description: jsii.String(description)})
+	}
+	out("CopyRoleArn", w.Target.CopyRole.RoleArn(), "IAM role Redshift assumes to COPY from the staging area (attach it to an existing warehouse)")
+	if w.Target.WorkgroupName != nil {
+		out("WorkgroupName", w.Target.WorkgroupName, "Redshift Serverless workgroup")
+	}
+	if w.Target.ClusterIdentifier != nil {
+		out("ClusterIdentifier", w.Target.ClusterIdentifier, "Redshift cluster")
+	}
+	if w.Target.Secret != nil {
+		out("SecretArn", w.Target.Secret.SecretArn(), "Secrets Manager secret the Data API authenticates with")
+	}
+}
+
+// grantCopyRead lets Redshift read what the Spark job stages for COPY, and
+// nothing else of the staging area. It reports whether it granted: the
+// staging bucket may not exist yet while the storage layer is built.
+func grantCopyRead(role awsiam.Role, staging awss3.IBucket) bool {
+	if staging == nil {
+		return false
+	}
+	staging.GrantRead(role, jsii.String(copyPrefix+"*"))
+	suppress(role, rule("AwsSolutions-IAM5",
+		"COPY reads every file the Spark job staged under redshift-copy/ (names vary per run) and lists and locates the bucket to find them; read actions only, on that prefix only.",
+		"Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*",
+		`regex:/^Resource::.*\/redshift-copy\/\*$/`))
+	return true
+}
+
+// buildServerless defines the VPC, namespace, workgroup and usage limit.
+func (w *WarehouseStack) buildServerless(cfg config.Config, copyRole awsiam.Role) {
+	stack := w.Stack
+	destroy := cfg.RemovalPolicy == "destroy"
+	name := cfg.ResourcePrefix + "orders-" + cfg.Stage
+
+	// The warehouse's own key encrypts the namespace, its admin secret and
+	// the warehouse's logs, so it can outlive or be audited apart from the
+	// pipeline's data key.
+	w.Key = servicekey.New(stack, "WarehouseKey", servicekey.Props{
+		Alias:       "alias/" + name + "-warehouse",
+		Description: "Encrypts the orders warehouse: Redshift namespace, admin secret, logs",
+		Destroy:     destroy,
+	})
+	net := isolatedvpc.New(stack, "Network", isolatedvpc.Props{
+		Cidr:         cfg.VpcCidr,
+		Zones:        warehouseZones(stack, cfg),
+		LogKey:       w.Key,
+		LogRetention: logRetention,
+		Destroy:      destroy,
+	})
+	w.Vpc = net.Vpc
+
+	// Nothing connects to the workgroup over the network: the Glue jobs
+	// use the Data API. Egress is HTTPS only, which in these isolated
+	// subnets reaches nothing but S3 through the gateway endpoint (COPY
+	// with enhanced VPC routing).
+	sg := awsec2.NewSecurityGroup(stack, jsii.String("WorkgroupSecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:              w.Vpc,
+		Description:      jsii.String("Redshift Serverless workgroup: no ingress, HTTPS egress to S3 for COPY"),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+	sg.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("COPY from S3 through the gateway endpoint"), nil)
+
+	// The admin password is generated into a Secrets Manager secret and
+	// reaches the namespace as a dynamic reference, resolved by
+	// CloudFormation at deploy time: it never appears in a template. The
+	// secret holds `username` and `password`, which is what the Data API's
+	// SecretArn authentication reads. (Redshift's own managed admin secret,
+	// ManageAdminPassword, would be simpler, but CloudFormation does not
+	// return its ARN, and the Glue jobs need it.)
+	admin := awssecretsmanager.NewSecret(stack, jsii.String("AdminSecret"), &awssecretsmanager.SecretProps{
+		Description:   jsii.String("Admin credentials of the orders Redshift Serverless namespace"),
+		EncryptionKey: w.Key,
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			SecretStringTemplate: jsii.String(`{"username":"` + cfg.RedshiftAdminUsername + `"}`),
+			GenerateStringKey:    jsii.String("password"),
+			PasswordLength:       jsii.Number(32),
+			// Redshift refuses these in a password.
+			ExcludeCharacters:       jsii.String(`'"\/@ `),
+			RequireEachIncludedType: jsii.Bool(true),
+		},
+		RemovalPolicy: removalPolicy(cfg),
+	})
+	suppress(admin, rule("AwsSolutions-SMG4",
+		"Rotating the namespace's admin password needs a rotation Lambda inside the isolated VPC plus Secrets Manager and Redshift interface endpoints in three zones; the secret is only read by the pipeline's Glue jobs through the Data API. Rotate by hand (README, Warehouse) until a rotation schedule is worth that cost."))
+	w.Namespace = awsredshiftserverless.NewCfnNamespace(stack, jsii.String("Namespace"), &awsredshiftserverless.CfnNamespaceProps{
+		NamespaceName:     jsii.String(name),
+		DbName:            jsii.String(cfg.RedshiftDatabase),
+		AdminUsername:     jsii.String(cfg.RedshiftAdminUsername),
+		AdminUserPassword: admin.SecretValueFromJson(jsii.String("password")).UnsafeUnwrap(),
+		KmsKeyId:          w.Key.KeyArn(),
+		IamRoles:          &[]any{copyRole.RoleArn()},
+		DefaultIamRoleArn: copyRole.RoleArn(),
+		LogExports:        jsii.Strings("userlog", "connectionlog", "useractivitylog"),
+	})
+	w.Namespace.ApplyRemovalPolicy(removalPolicy(cfg), nil)
+
+	subnets := w.Vpc.SelectSubnets(&awsec2.SubnetSelection{SubnetGroupName: jsii.String(isolatedvpc.SubnetGroup)})
+	w.Workgroup = awsredshiftserverless.NewCfnWorkgroup(stack, jsii.String("Workgroup"), &awsredshiftserverless.CfnWorkgroupProps{
+		WorkgroupName:      jsii.String(name),
+		NamespaceName:      w.Namespace.Ref(),
+		BaseCapacity:       jsii.Number(float64(cfg.RedshiftBaseCapacityRpu)),
+		PubliclyAccessible: jsii.Bool(false),
+		EnhancedVpcRouting: jsii.Bool(true),
+		SubnetIds:          toAny(subnets.SubnetIds),
+		SecurityGroupIds:   &[]any{sg.SecurityGroupId()},
+		ConfigParameters: &[]any{
+			// useractivitylog is only written with this switched on.
+			&awsredshiftserverless.CfnWorkgroup_ConfigParameterProperty{ParameterKey: jsii.String("enable_user_activity_logging"), ParameterValue: jsii.String("true")},
+			&awsredshiftserverless.CfnWorkgroup_ConfigParameterProperty{ParameterKey: jsii.String("require_ssl"), ParameterValue: jsii.String("true")},
+		},
+	})
+	w.Workgroup.ApplyRemovalPolicy(removalPolicy(cfg), nil)
+
+	// CloudWatch Logs may already use the warehouse key: the VPC's flow
+	// logs granted it.
+	limitLogs := awslogs.NewLogGroup(stack, jsii.String("UsageLimitLogs"), &awslogs.LogGroupProps{
+		EncryptionKey: w.Key,
+		Retention:     logRetention,
+		RemovalPolicy: removalPolicy(cfg),
+	})
+	w.UsageLimit = usagelimit.New(stack, "DailyUsageLimit", usagelimit.Props{
+		WorkgroupArn: w.Workgroup.AttrWorkgroupWorkgroupArn(),
+		RpuHours:     cfg.RedshiftDailyUsageLimitRpu,
+		Period:       "daily",
+		BreachAction: "deactivate",
+		Logs:         limitLogs,
+	})
+	suppress(w.UsageLimit.Resource, rule("AwsSolutions-IAM5",
+		"Usage limits get generated ids, so updating and deleting this workgroup's limit can only name the account's and region's limits (usagelimit/*).",
+		"Resource::arn:<AWS::Partition>:redshift-serverless:<AWS::Region>:<AWS::AccountId>:usagelimit/*"))
+
+	w.Target.WorkgroupName = w.Workgroup.Ref()
+	w.Target.ResourceArn = w.Workgroup.AttrWorkgroupWorkgroupArn()
+	w.Target.Secret = admin
+}
+
+// A complete secret ARN ends in the six characters Secrets Manager adds.
+var completeSecretArn = regexp.MustCompile(`:secret:.+-[A-Za-z0-9]{6}$`)
+
+// existingSecret imports the credentials of an existing warehouse, or
+// returns nil when none are configured.
+func existingSecret(stack awscdk.Stack, arn string) awssecretsmanager.ISecret {
+	if arn == "" {
+		return nil
+	}
+	attrs := &awssecretsmanager.SecretAttributes{}
+	if completeSecretArn.MatchString(arn) {
+		attrs.SecretCompleteArn = jsii.String(arn)
+	} else {
+		attrs.SecretPartialArn = jsii.String(arn)
+	}
+	return awssecretsmanager.Secret_FromSecretAttributes(stack, jsii.String("ExistingSecret"), attrs)
+}
+
+func toAny(list *[]*string) *[]any {
+	out := make([]any, len(*list))
+	for i, s := range *list {
+		out[i] = s
+	}
+	return &out
 }

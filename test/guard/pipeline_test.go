@@ -1,0 +1,59 @@
+//go:build guard
+
+// The pipeline's templates against the Control Tower proactive controls.
+// It synthesizes the whole app through the CDK CLI, which takes a while, so
+// it is behind the "guard" build tag: `make guard` (part of `make test`)
+// runs it, a plain `go test ./...` does not.
+package guard
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestPipelinePassesControlTowerRules(t *testing.T) {
+	bin, err := Binary(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exemptions, err := LoadExemptions("exemptions.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "cdk.out")
+	abs, _ := filepath.Abs(out)
+	cdk := exec.Command(filepath.Join("node_modules", ".bin", "cdk"), "synth", "--quiet", "--no-notices", "--no-version-reporting", "-o", abs)
+	cdk.Dir = root
+	cdk.Env = append(os.Environ(),
+		"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20",
+		"AWS_EC2_METADATA_DISABLED=true",
+		"CDK_DISABLE_CLI_TELEMETRY=true",
+	)
+	if msg, err := cdk.CombinedOutput(); err != nil {
+		t.Fatalf("cdk synth: %v\n%s", err, msg)
+	}
+	templates, err := Templates(abs)
+	if err != nil || len(templates) == 0 {
+		t.Fatalf("no templates in %s: %v", abs, err)
+	}
+	findings, err := Validate(bin, Rules(root), templates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, stale := Apply(findings, exemptions)
+	if len(open) > 0 {
+		var b strings.Builder
+		for _, f := range open {
+			b.WriteString(f.String() + "\n")
+		}
+		t.Errorf("%d Control Tower findings in %d templates (fix the resource, or add a narrowly scoped exemption with its reason to test/guard/exemptions.json):\n%s",
+			len(open), len(templates), b.String())
+	}
+	for _, e := range stale {
+		t.Errorf("stale exemption (nothing fails %s on %s/%s any more; delete it from test/guard/exemptions.json)", e.Control, e.Template, e.LogicalID)
+	}
+	t.Logf("%d templates checked, %d findings, %d exempted", len(templates), len(findings), len(findings)-len(open))
+}
