@@ -59,5 +59,6 @@ func NewStorageStack(scope constructs.Construct, id string, props *StorageStackP
 		Destroy:        cfg.RemovalPolicy == "destroy",
 	})
 	suppress(s.AccessLogs, rule("AwsSolutions-S1", "This is the access-log bucket itself; logging it into itself would loop."))
+	addStagingArea(s, cfg)
 	return s
 }

@@ -1,0 +1,1 @@
+-- Placeholder so the CDK app synthesizes; the Glue scripts branch provides this SQL.
