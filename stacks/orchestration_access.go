@@ -64,14 +64,13 @@ func objects(bucket awss3.IBucket, prefix string) *string {
 	return bucket.ArnForObjects(jsii.String(prefix + "*"))
 }
 
-// grantPrefixRead lets role list and read the objects under prefix only.
+// grantPrefixRead lets role read the objects under prefix. Listing is
+// granted on the whole bucket: S3 answers a HEAD of a missing key with 403
+// instead of 404 without it (a HEAD carries no s3:prefix to match), which
+// breaks Spark's and the crawlers' existence checks.
 func grantPrefixRead(role awsiam.IRole, bucket awss3.IBucket, prefix string) {
 	allow(role, []string{"s3:GetObject"}, objects(bucket, prefix))
-	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:    jsii.Strings("s3:ListBucket", "s3:GetBucketLocation"),
-		Resources:  &[]*string{bucket.BucketArn()},
-		Conditions: &map[string]interface{}{"StringLike": map[string]interface{}{"s3:prefix": []string{prefix + "*"}}},
-	}))
+	allow(role, []string{"s3:ListBucket", "s3:GetBucketLocation"}, bucket.BucketArn())
 }
 
 // grantPrefixWrite lets role write (and replace) objects under prefix only.

@@ -68,7 +68,7 @@ func newTriggerRule(stack awscdk.Stack, in orchestrationInputs, wf awsglue.Workf
 		// Replaced below: EventPattern cannot express the seed's top-level $or.
 		EventPattern: &awsevents.EventPattern{Source: jsii.Strings("aws.s3")},
 	})
-	r.Node().DefaultChild().(awsevents.CfnRule).AddPropertyOverride(jsii.String("EventPattern"), pattern)
+	setEventPattern(r, pattern)
 
 	deadLetters := awssqs.NewQueue(stack, jsii.String("TriggerDeadLetters"), &awssqs.QueueProps{
 		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
@@ -102,6 +102,17 @@ func newTriggerRule(stack awscdk.Stack, in orchestrationInputs, wf awsglue.Workf
 		newLoopSchedules(stack, in, r)
 	}
 	return r
+}
+
+// setEventPattern replaces the rule's pattern with the seed's JSON. An
+// override is merged into the rendered pattern, so the placeholder's
+// "source" is deleted where the seed's pattern has none at the top.
+func setEventPattern(r awsevents.Rule, pattern map[string]any) {
+	cfn := r.Node().DefaultChild().(awsevents.CfnRule)
+	cfn.AddPropertyOverride(jsii.String("EventPattern"), pattern)
+	if _, ok := pattern["source"]; !ok {
+		cfn.AddPropertyDeletionOverride(jsii.String("EventPattern.source"))
+	}
 }
 
 // newLoopSchedules enable and disable the continuous-loop rule at the

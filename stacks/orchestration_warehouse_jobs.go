@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/orders-pipeline/orders-pipeline/internal/audit"
@@ -19,6 +20,8 @@ const copyPrefix = "redshift-copy/"
 // warehouseArguments tell a job how to reach the warehouse through the
 // Redshift Data API.
 func warehouseArguments(t WarehouseTarget, args map[string]*string) map[string]*string {
+	// --secret_arn names the secret; the jobs read its value from Secrets
+	// Manager at run time (acknowledgeSecretArn).
 	args["--redshift_database"] = jsii.String(t.Database)
 	args["--secret_arn"] = t.Secret.SecretArn()
 	if t.WorkgroupName != nil {
@@ -54,6 +57,7 @@ func newWarehouseJobs(f jobFactory, t WarehouseTarget) *warehouseJobs {
 	grantPrefixRead(w.stagingToRedshift.Role, in.staging, copyArea.prefix)
 	grantPrefixWrite(w.stagingToRedshift.Role, in.staging, copyArea.prefix)
 	grantRedshiftData(w.stagingToRedshift.Role, &t)
+	acknowledgeSecretArn(w.stagingToRedshift)
 	ddl.GrantRead(w.stagingToRedshift.Role)
 
 	w.redshiftStagingAudit = f.redshiftAudit("RedshiftStagingAuditJob", n.RedshiftStagingAuditJob,
@@ -66,12 +70,22 @@ func newWarehouseJobs(f jobFactory, t WarehouseTarget) *warehouseJobs {
 			"--enrich_final_sql_uri": enrich.S3ObjectUrl(),
 		})))
 	grantRedshiftData(w.redshiftStagingToFinal.Role, &t)
+	acknowledgeSecretArn(w.redshiftStagingToFinal)
 	ddl.GrantRead(w.redshiftStagingToFinal.Role)
 	enrich.GrantRead(w.redshiftStagingToFinal.Role)
 
 	w.redshiftFinalAudit = f.redshiftAudit("RedshiftFinalAuditJob", n.RedshiftFinalAuditJob,
 		"Counts the rows per run id in Redshift final.orders into the audit table", audit.RedshiftFinal, t)
 	return w
+}
+
+// acknowledgeSecretArn answers the Glue construct's warning about an
+// argument named like a secret: --secret_arn holds the ARN, not the value.
+func acknowledgeSecretArn(job *gluejob.Job) {
+	awscdk.Validations_Of(job.Job).Acknowledge(&awscdk.Acknowledgment{
+		Id:     jsii.String("Annotation::@aws-cdk/aws-glue-alpha:plaintextJobArgumentSecret"),
+		Reason: jsii.String("--secret_arn is the ARN of the warehouse secret; the job reads the value from Secrets Manager at run time"),
+	})
 }
 
 // redshiftAudit defines a job that counts one Redshift layer per run id
@@ -82,6 +96,7 @@ func (f jobFactory) redshiftAudit(id, name, description string, layer audit.Laye
 		"--audit_table": f.in.auditTable.TableName(),
 	})))
 	grantRedshiftData(job.Role, &t)
+	acknowledgeSecretArn(job)
 	grantAuditWrite(job.Role, f.in.auditTable)
 	return job
 }

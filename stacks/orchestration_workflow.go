@@ -4,7 +4,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawsglue"
-	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/orders-pipeline/orders-pipeline/internal/construct/gluejob"
 )
@@ -105,7 +104,10 @@ func newWorkflow(stack awscdk.Stack, in orchestrationInputs, steps []Step) awsgl
 			Predicate:       &awsglue.Predicate{Conditions: &[]awsglue.Condition{steps[i-1].succeeded()}, Logical: awsglue.PredicateLogical_AND},
 			StartOnCreation: jsii.Bool(true),
 		})
-		trigger.Node().AddDependency(prev.(constructs.IDependable))
+		// The L2 gives conditional triggers the EVENT trigger's batching
+		// condition too; it only belongs on the start trigger.
+		trigger.(awsglue.CfnTrigger).AddPropertyDeletionOverride(jsii.String("EventBatchingCondition"))
+		trigger.Node().AddDependency(prev)
 		prev = trigger
 	}
 	return wf
