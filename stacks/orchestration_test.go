@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -469,6 +471,19 @@ func TestWarehouseArgumentsNameExactlyOneTarget(t *testing.T) {
 // built from plain values and the continuous loop with its schedule.
 func warehousePipeline(t *testing.T) (awscdk.Stack, *OrchestrationStack) {
 	t.Helper()
+	warehouseShared.once.Do(func() { warehouseShared.o = buildWarehousePipeline(t) })
+	if warehouseShared.o == nil {
+		t.Fatal("the orchestration with a warehouse did not build")
+	}
+	return warehouseShared.o.Stack, warehouseShared.o
+}
+
+var warehouseShared struct {
+	once sync.Once
+	o    *OrchestrationStack
+}
+
+func buildWarehousePipeline(t *testing.T) *OrchestrationStack {
 	var o *OrchestrationStack
 	noPanic(t, "building the orchestration with a warehouse", func() {
 		app := newApp(map[string]any{
@@ -496,7 +511,7 @@ func warehousePipeline(t *testing.T) (awscdk.Stack, *OrchestrationStack) {
 		})
 		AddChecks(app)
 	})
-	return o.Stack, o
+	return o
 }
 
 func TestWarehouseJobsExtendTheChainAndTheLoopRestartsOnTheLastOne(t *testing.T) {
@@ -588,4 +603,55 @@ func TestWarehouseJobsExtendTheChainAndTheLoopRestartsOnTheLastOne(t *testing.T)
 	if msgs := nagFindings(t, stack); len(msgs) > 0 {
 		t.Errorf("cdk-nag findings:\n%s", strings.Join(msgs, "\n"))
 	}
+}
+
+// Every object permission of a crawler or job role is limited to one
+// area's prefix (or the CDK assets of its scripts), and only the crawlers
+// that own a table may change it.
+func TestGlueRolesAreLimitedToTheirAreas(t *testing.T) {
+	stack, _ := warehousePipeline(t)
+	tmpl := templateJSON(t, templateOf(t, stack))
+	allowedObjects := regexp.MustCompile(`/(orders|redshift-copy|orders-audit-workgroup)/\*"\]\]\}$|cdk-hnb659fds-assets-.*/\*"\]\]\}$`)
+	for id, pol := range resourcesOf(tmpl, "AWS::IAM::Policy") {
+		for _, st := range props(pol)["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			stmt := st.(map[string]any)
+			actions, _ := json.Marshal(stmt["Action"])
+			resources, ok := stmt["Resource"].([]any)
+			if !ok {
+				resources = []any{stmt["Resource"]}
+			}
+			for _, r := range resources {
+				res, _ := json.Marshal(r)
+				if strings.Contains(string(actions), "s3:GetObject") || strings.Contains(string(actions), "s3:PutObject") {
+					if strings.HasSuffix(string(res), `/*"]]}`) && !allowedObjects.Match(res) {
+						t.Errorf("%s grants %s on %s", id, actions, res)
+					}
+				}
+				if string(res) == `"*"` && !strings.Contains(string(actions), "cloudwatch:PutMetricData") && !strings.Contains(string(actions), "redshift-data:DescribeStatement") {
+					t.Errorf("%s grants %s on every resource", id, actions)
+				}
+			}
+			if strings.Contains(string(actions), "glue:UpdateTable") || strings.Contains(string(actions), "glue:CreateTable") {
+				if !strings.HasPrefix(id, "StagingCrawlerRole") {
+					t.Errorf("%s may change catalog tables", id)
+				}
+				if res, _ := json.Marshal(stmt["Resource"]); !strings.Contains(string(res), "table/ecommerce-database/staging_orders") || strings.Contains(string(res), "table/ecommerce-database/orders") {
+					t.Errorf("%s changes tables %s", id, res)
+				}
+			}
+		}
+	}
+}
+
+func TestDataKeyLetsLogsEncryptOnlyGlueLogGroups(t *testing.T) {
+	tmpl := templateOf(t, defaultPipeline(t).Storage.Stack)
+	hasResource(t, tmpl, "AWS::KMS::Key", map[string]any{"KeyPolicy": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
+		assertions.Match_ObjectLike(&map[string]any{
+			"Sid":       "GlueLogGroupsEncryption",
+			"Principal": map[string]any{"Service": map[string]any{"Fn::Join": []any{"", []any{"logs.", map[string]any{"Ref": "AWS::Region"}, ".amazonaws.com"}}}},
+			"Condition": map[string]any{"ArnLike": map[string]any{"kms:EncryptionContext:aws:logs:arn": map[string]any{"Fn::Join": assertions.Match_ArrayWith(&[]any{
+				assertions.Match_ArrayWith(&[]any{":log-group:/aws-glue/*"}),
+			})}}},
+		}),
+	})}})
 }

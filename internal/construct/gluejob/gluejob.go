@@ -5,8 +5,6 @@
 package gluejob
 
 import (
-	"sort"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -45,6 +43,11 @@ type PythonShellProps struct {
 	Capacity awsglue.MaxCapacity
 }
 
+// maxRetries retries a run once after a transient failure (throttling, a
+// lost worker): every job of the pipeline is safe to re-run (bookmarks,
+// conditional audit writes, per-run replacement in Redshift final).
+const maxRetries = 1
+
 // Job is one Glue job and the role it runs as.
 type Job struct {
 	Job  awsglue.IJob
@@ -74,7 +77,7 @@ func NewSpark(scope constructs.Construct, id string, props SparkProps) *Job {
 		SecurityConfiguration: props.SecurityConfiguration,
 		Timeout:               props.Timeout,
 		MaxConcurrentRuns:     concurrency(props.MaxConcurrentRuns),
-		MaxRetries:            jsii.Number(0),
+		MaxRetries:            jsii.Number(maxRetries),
 	})
 	return &Job{Job: job, Role: role, Name: props.JobName}
 }
@@ -97,7 +100,7 @@ func NewPythonShell(scope constructs.Construct, id string, props PythonShellProp
 		SecurityConfiguration: props.SecurityConfiguration,
 		Timeout:               props.Timeout,
 		MaxConcurrentRuns:     concurrency(props.MaxConcurrentRuns),
-		MaxRetries:            jsii.Number(0),
+		MaxRetries:            jsii.Number(maxRetries),
 	})
 	return &Job{Job: job, Role: role, Name: props.JobName}
 }
@@ -145,17 +148,11 @@ func assets(paths []string) *[]awsglue.Code {
 	return &out
 }
 
-// arguments merges the job's arguments over fixed ones; keys are sorted so
-// the template does not change between synths.
+// arguments are the job's own arguments plus the fixed ones.
 func arguments(own map[string]*string, fixed map[string]string) *map[string]*string {
 	out := map[string]*string{}
-	keys := make([]string, 0, len(fixed))
-	for k := range fixed {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		out[k] = jsii.String(fixed[k])
+	for k, v := range fixed {
+		out[k] = jsii.String(v)
 	}
 	for k, v := range own {
 		out[k] = v
