@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/orders-pipeline/orders-pipeline/internal/config"
@@ -37,6 +38,9 @@ type OrchestrationStack struct {
 	// Rule starts the workflow: `orders-eventbridge-rule` or, in the
 	// continuous mode, `orders-infinite-loop-rule`.
 	Rule awsevents.Rule
+	// TriggerDeadLetters holds the start events EventBridge could not
+	// deliver to the workflow or the run-id rotator; worth an alarm.
+	TriggerDeadLetters awssqs.IQueue
 	// AthenaWorkgroup is the workgroup the S3 audit jobs query in.
 	AthenaWorkgroup string
 }
@@ -70,7 +74,7 @@ func NewOrchestrationStack(scope constructs.Construct, id string, props *Orchest
 	jobs := newJobs(stack, in, security, o.AthenaWorkgroup)
 	o.Steps = chainSteps(crawlers, jobs)
 	o.Workflow = newWorkflow(stack, in, o.Steps)
-	o.Rule = newTriggerRule(stack, in, o.Workflow, lastJob(o.Steps))
+	o.Rule, o.TriggerDeadLetters = newTriggerRule(stack, in, o.Workflow, lastJob(o.Steps))
 	for _, role := range append(jobs.roles(), crawlers.landingRole, crawlers.stagingRole) {
 		suppressGlueRoleFindings(role)
 	}
@@ -102,7 +106,7 @@ func resolveInputs(stack awscdk.Stack, props *OrchestrationStackProps) orchestra
 	} else {
 		in.auditTable = awsdynamodb.Table_FromTableName(stack, jsii.String("AuditTable"), jsii.String(in.names.AuditTable))
 	}
-	if props.Warehouse != nil && props.Warehouse.Target.configured() {
+	if props.Warehouse != nil && warehouseConfigured(props.Warehouse.Target) {
 		target := props.Warehouse.Target
 		in.warehouse = &target
 	}
@@ -112,7 +116,7 @@ func resolveInputs(stack awscdk.Stack, props *OrchestrationStackProps) orchestra
 	return in
 }
 
-// configured reports whether the warehouse layer filled the target.
-func (t WarehouseTarget) configured() bool {
+// warehouseConfigured reports whether the warehouse layer filled the target.
+func warehouseConfigured(t WarehouseTarget) bool {
 	return t.WorkgroupName != nil || t.ClusterIdentifier != nil
 }

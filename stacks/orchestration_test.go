@@ -148,7 +148,7 @@ func TestWorkflowStartsOnEventsAndRunsInSeedOrder(t *testing.T) {
 		"EventBatchingCondition": map[string]any{"BatchSize": 1, "BatchWindow": 900},
 	})
 	want := s3Chain(defaultNames())
-	if p.Warehouse.Target.configured() {
+	if warehouseConfigured(p.Warehouse.Target) {
 		want = fullChain(defaultNames())
 	}
 	if got := workflowChain(t, templateJSON(t, tmpl)); !reflect.DeepEqual(got, want) {

@@ -52,8 +52,9 @@ func continuousLoopPattern(landingBucket *string, lastJob string) map[string]any
 }
 
 // newTriggerRule defines the rule that starts the workflow, in the variant
-// triggerMode selects, and the optional schedule of the continuous loop.
-func newTriggerRule(stack awscdk.Stack, in orchestrationInputs, wf awsglue.Workflow, lastJob string) awsevents.Rule {
+// triggerMode selects, its dead-letter queue, and the optional schedule of
+// the continuous loop.
+func newTriggerRule(stack awscdk.Stack, in orchestrationInputs, wf awsglue.Workflow, lastJob string) (awsevents.Rule, awssqs.IQueue) {
 	id, name := "BatchCompletionRule", in.names.EventBridgeRule
 	description := "Starts orders-workflow when the source system drops its completion file under batch-completion/"
 	pattern := batchCompletionPattern(in.landing.BucketName())
@@ -101,7 +102,7 @@ func newTriggerRule(stack awscdk.Stack, in orchestrationInputs, wf awsglue.Workf
 	if in.cfg.TriggerMode == "continuous" {
 		newLoopSchedules(stack, in, r)
 	}
-	return r
+	return r, deadLetters
 }
 
 // setEventPattern replaces the rule's pattern with the seed's JSON. An
