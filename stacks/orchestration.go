@@ -55,6 +55,7 @@ type orchestrationInputs struct {
 	landing       awss3.IBucket
 	staging       awss3.IBucket
 	athenaResults awss3.IBucket
+	glueCode      awss3.IBucket
 	auditTable    awsdynamodb.ITable
 	// warehouse is nil when no warehouse is configured; the workflow then
 	// ends with the S3 staging audit.
@@ -94,6 +95,7 @@ func resolveInputs(stack awscdk.Stack, props *OrchestrationStackProps) orchestra
 		dataKey:       props.Storage.DataKey,
 		staging:       props.Storage.StagingBucket,
 		athenaResults: props.Storage.AthenaResults,
+		glueCode:      props.Storage.GlueCode,
 	}
 	if props.Storage.LandingBucket != nil {
 		in.landing = props.Storage.LandingBucket

@@ -24,6 +24,7 @@ type jobFactory struct {
 	stack    awscdk.Stack
 	in       orchestrationInputs
 	security awsglue.SecurityConfiguration
+	modules  sharedModules
 }
 
 func (f jobFactory) props(name, description, script string, args map[string]*string) gluejob.Props {
@@ -31,7 +32,7 @@ func (f jobFactory) props(name, description, script string, args map[string]*str
 		JobName:               name,
 		Description:           description,
 		Script:                f.in.scripts.file(script),
-		PythonModules:         f.in.scripts.commonModules(),
+		ExtraPythonFiles:      f.modules.code,
 		Arguments:             args,
 		SecurityConfiguration: f.security,
 		Timeout:               awscdk.Duration_Minutes(jsii.Number(float64(f.in.cfg.JobTimeoutMinutes))),
@@ -50,6 +51,7 @@ func (f jobFactory) spark(id string, props gluejob.Props) *gluejob.Job {
 		Workers:    f.in.cfg.SparkWorkers,
 	})
 	f.in.dataKey.GrantEncryptDecrypt(job.Role)
+	f.modules.awaitedBy(job)
 	return job
 }
 
@@ -61,6 +63,7 @@ func (f jobFactory) shell(id string, props gluejob.Props) *gluejob.Job {
 	}
 	job := gluejob.NewPythonShell(f.stack, id, gluejob.PythonShellProps{Props: props, Capacity: capacity})
 	f.in.dataKey.GrantEncryptDecrypt(job.Role)
+	f.modules.awaitedBy(job)
 	return job
 }
 
@@ -85,7 +88,7 @@ func (f jobFactory) athenaAudit(id, name, description string, layer audit.Layer,
 // newJobs defines the S3 half of layer 3 and, with a warehouse, the
 // Redshift half.
 func newJobs(stack awscdk.Stack, in orchestrationInputs, security awsglue.SecurityConfiguration, workgroup string) jobs {
-	f := jobFactory{stack: stack, in: in, security: security}
+	f := jobFactory{stack: stack, in: in, security: security, modules: deploySharedModules(stack, in)}
 	n := in.names
 	landingOrders := bucketPrefix{in.landing, "orders/"}
 	stagingOrders := bucketPrefix{in.staging, "orders/"}

@@ -14,8 +14,9 @@ import (
 const athenaResultsDays = 30
 
 // addStagingArea defines the S3 staging area (exploded orders, the Redshift
-// COPY files) and the bucket that holds Athena's query results, and lets
-// Glue's CloudWatch log encryption use the data key.
+// COPY files), the bucket that holds Athena's query results and the one
+// for the Glue jobs' shared modules, and lets Glue's CloudWatch log
+// encryption use the data key.
 func addStagingArea(s *StorageStack, cfg config.Config) {
 	destroy := cfg.RemovalPolicy == "destroy"
 	s.StagingBucket = securebucket.New(s.Stack, "StagingBucket", securebucket.Props{
@@ -32,6 +33,14 @@ func addStagingArea(s *StorageStack, cfg config.Config) {
 		AccessLogs:            s.AccessLogs,
 		AccessLogsPrefix:      "athena-results/",
 		ExpirationDays:        athenaResultsDays,
+		NoncurrentVersionDays: 1,
+		Destroy:               destroy,
+	})
+	// Only the current modules matter: the deployment replaces them.
+	s.GlueCode = securebucket.New(s.Stack, "GlueCode", securebucket.Props{
+		Key:                   s.DataKey,
+		AccessLogs:            s.AccessLogs,
+		AccessLogsPrefix:      "glue-code/",
 		NoncurrentVersionDays: 1,
 		Destroy:               destroy,
 	})

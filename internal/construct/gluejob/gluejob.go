@@ -1,7 +1,7 @@
 // Package gluejob defines the pipeline's Glue jobs the same way every time:
 // each job gets its own role (the caller grants it its data), the shared
 // security configuration, continuous CloudWatch logging, a timeout, and its
-// script and shared modules as assets.
+// script as an asset.
 package gluejob
 
 import (
@@ -18,8 +18,10 @@ type Props struct {
 	Description string
 	// Script is the path of the job's entry point.
 	Script string
-	// PythonModules are shipped with --extra-py-files, importable by module name.
-	PythonModules []string
+	// ExtraPythonFiles are modules passed in --extra-py-files. Glue imports
+	// each by its object name, so they cannot be CDK assets (whose objects
+	// are named by hash).
+	ExtraPythonFiles []awsglue.Code
 	// Arguments are the job's own arguments, keys with their leading "--".
 	Arguments             map[string]*string
 	SecurityConfiguration awsglue.ISecurityConfiguration
@@ -68,10 +70,10 @@ func NewSpark(scope constructs.Construct, id string, props SparkProps) *Job {
 		Description:           jsii.String(props.Description),
 		Role:                  role,
 		Script:                awsglue.Code_FromAsset(jsii.String(props.Script), nil),
-		ExtraPythonFiles:      assets(props.PythonModules),
+		ExtraPythonFiles:      extraFiles(props.Props),
 		GlueVersion:           awsglue.GlueVersion_V5_0,
 		WorkerConfiguration:   &awsglue.WorkerConfiguration{WorkerType: props.WorkerType, NumberOfWorkers: jsii.Number(float64(props.Workers))},
-		DefaultArguments:      arguments(props.Arguments, map[string]string{"--job-bookmark-option": bookmark}),
+		DefaultArguments:      arguments(props.Props, map[string]string{"--job-bookmark-option": bookmark}),
 		ContinuousLogging:     &awsglue.ContinuousLoggingProps{Enabled: jsii.Bool(true)},
 		EnableMetrics:         jsii.Bool(true),
 		SecurityConfiguration: props.SecurityConfiguration,
@@ -91,11 +93,11 @@ func NewPythonShell(scope constructs.Construct, id string, props PythonShellProp
 		Description:           jsii.String(props.Description),
 		Role:                  role,
 		Script:                awsglue.Code_FromAsset(jsii.String(props.Script), nil),
-		ExtraPythonFiles:      assets(props.PythonModules),
+		ExtraPythonFiles:      extraFiles(props.Props),
 		PythonVersion:         awsglue.PythonVersion_THREE_NINE,
 		GlueVersion:           awsglue.GlueVersion_V3_0,
 		MaxCapacity:           props.Capacity,
-		DefaultArguments:      arguments(props.Arguments, nil),
+		DefaultArguments:      arguments(props.Props, nil),
 		ContinuousLogging:     &awsglue.ContinuousLoggingProps{Enabled: jsii.Bool(true)},
 		SecurityConfiguration: props.SecurityConfiguration,
 		Timeout:               props.Timeout,
@@ -137,24 +139,20 @@ func AllowGlueLogs(role awsiam.IRole, kind string) {
 	}))
 }
 
-func assets(paths []string) *[]awsglue.Code {
-	if len(paths) == 0 {
+func extraFiles(props Props) *[]awsglue.Code {
+	if len(props.ExtraPythonFiles) == 0 {
 		return nil
 	}
-	out := make([]awsglue.Code, len(paths))
-	for i, p := range paths {
-		out[i] = awsglue.Code_FromAsset(jsii.String(p), nil)
-	}
-	return &out
+	return &props.ExtraPythonFiles
 }
 
-// arguments are the job's own arguments plus the fixed ones.
-func arguments(own map[string]*string, fixed map[string]string) *map[string]*string {
+// arguments are the job's own arguments and the fixed ones.
+func arguments(props Props, fixed map[string]string) *map[string]*string {
 	out := map[string]*string{}
 	for k, v := range fixed {
 		out[k] = jsii.String(v)
 	}
-	for k, v := range own {
+	for k, v := range props.Arguments {
 		out[k] = v
 	}
 	return &out
