@@ -71,12 +71,12 @@ func NewOrchestrationStack(scope constructs.Construct, id string, props *Orchest
 
 	security := newGlueSecurity(stack, in)
 	o.AthenaWorkgroup = newAthenaWorkgroup(stack, in)
-	crawlers := newCrawlers(stack, in, security)
-	jobs := newJobs(stack, in, security, o.AthenaWorkgroup)
-	o.Steps = chainSteps(crawlers, jobs)
+	c := newCrawlers(stack, in, security)
+	j := newJobs(stack, in, security, o.AthenaWorkgroup)
+	o.Steps = chainSteps(c, j)
 	o.Workflow = newWorkflow(stack, in, o.Steps)
 	o.Rule, o.TriggerDeadLetters = newTriggerRule(stack, in, o.Workflow, lastJob(o.Steps))
-	for _, role := range append(jobs.roles(), crawlers.landingRole, crawlers.stagingRole) {
+	for _, role := range append(j.roles(), c.landingRole, c.stagingRole) {
 		suppressGlueRoleFindings(role)
 	}
 	return o

@@ -71,9 +71,9 @@ var crawlerConfiguration = mustJSON(map[string]any{
 // target) so the schema Firehose converts against is never rewritten: it
 // only logs schema changes and adds partitions. Glue allows incremental
 // crawls (CRAWL_NEW_FOLDERS_ONLY) for S3 targets only, so a catalog target
-// has to crawl everything; the landing area is listed, not read, for
-// partitions that already exist. The staging crawler has an S3 target and
-// crawls new folders only.
+// has to crawl everything (S3 event mode, the other way to crawl less,
+// needs the landing bucket's events in an SQS queue). The staging crawler
+// has an S3 target and crawls new folders only.
 func newCrawlers(stack awscdk.Stack, in orchestrationInputs, security awsglue.SecurityConfiguration) crawlers {
 	db := in.names.Database
 
