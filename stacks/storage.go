@@ -36,6 +36,9 @@ type StorageStack struct {
 	StagingBucket awss3.Bucket
 	// AthenaResults holds the Athena query results of the audit jobs.
 	AthenaResults awss3.Bucket
+	// GlueCode holds the Glue jobs' shared Python modules under their own
+	// names (common/<module>.py), which --extra-py-files needs.
+	GlueCode awss3.Bucket
 	// AuditTable is `orders-audit-table`, one item per run id and layer.
 	AuditTable awsdynamodb.ITable
 }
@@ -60,5 +63,7 @@ func NewStorageStack(scope constructs.Construct, id string, props *StorageStackP
 	})
 	suppress(s.AccessLogs, rule("AwsSolutions-S1", "This is the access-log bucket itself; logging it into itself would loop."))
 	s.AuditTable = newAuditTable(stack, cfg, s.DataKey)
+
+	addStagingArea(s, cfg)
 	return s
 }

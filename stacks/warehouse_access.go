@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
@@ -16,6 +18,11 @@ func (t WarehouseTarget) GrantDataAPI(role awsiam.IRole) {
 		Actions:   jsii.Strings("redshift-data:ExecuteStatement", "redshift-data:BatchExecuteStatement"),
 		Resources: &[]*string{t.ResourceArn},
 	}))
+	if strings.HasSuffix(*t.ResourceArn, ":workgroup/*") {
+		suppress(role, rule("AwsSolutions-IAM5",
+			"An existing workgroup's ARN ends in an id Redshift generated, which the configuration (existingWorkgroupName) does not carry; statements stay limited to workgroups of this account and region.",
+			"regex:/^Resource::arn:<AWS::Partition>:redshift-serverless:<AWS::Region>:<AWS::AccountId>:workgroup\\/\\*$/"))
+	}
 	// These take a statement id, not a resource; the condition keeps the
 	// role to the statements it submitted itself.
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

@@ -179,7 +179,7 @@ func TestCopyRoleIsAssumedByRedshiftAndDecryptsStagedData(t *testing.T) {
 	hasResource(t, tmpl, "AWS::IAM::Policy", map[string]any{
 		"Roles": []any{map[string]any{"Ref": role}},
 		"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
-			assertions.Match_ObjectLike(&map[string]any{"Action": "kms:Decrypt", "Effect": "Allow"}),
+			assertions.Match_ObjectLike(&map[string]any{"Action": assertions.Match_ArrayWith(&[]any{"kms:Decrypt"}), "Effect": "Allow"}),
 		})},
 	})
 	hasResource(t, tmpl, "AWS::RedshiftServerless::Namespace", map[string]any{

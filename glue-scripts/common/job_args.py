@@ -13,8 +13,12 @@ from typing import Dict, Iterable, List, Sequence, Tuple
 JOB_NAME = "JOB_NAME"
 JOB_RUN_ID = "JOB_RUN_ID"
 
-WAREHOUSE_REQUIRED = ["redshift_database", "secret_arn"]
+WAREHOUSE_REQUIRED = ["redshift_database"]
 WAREHOUSE_TARGETS = ["workgroup_name", "cluster_identifier"]
+# Without a secret, the Data API authenticates a Serverless workgroup's caller
+# with temporary credentials of the job's own IAM role; a provisioned
+# cluster always needs one.
+WAREHOUSE_SECRET = "secret_arn"
 
 
 class ArgumentError(ValueError):
@@ -55,11 +59,13 @@ def run_identity(argv: Sequence[str]) -> Dict[str, str]:
 
 
 def warehouse(argv: Sequence[str]) -> Dict[str, str]:
-    """The warehouse arguments: database, secret and exactly one of workgroup or cluster."""
-    found = resolve(argv, WAREHOUSE_REQUIRED, WAREHOUSE_TARGETS)
+    """The warehouse arguments: database, exactly one of workgroup or cluster, and the secret (optional for a workgroup)."""
+    found = resolve(argv, WAREHOUSE_REQUIRED, WAREHOUSE_TARGETS + [WAREHOUSE_SECRET])
     targets = [t for t in WAREHOUSE_TARGETS if found.get(t)]
     if len(targets) != 1:
         raise ArgumentError("give exactly one of --workgroup_name or --cluster_identifier, got %d" % len(targets))
+    if targets[0] == "cluster_identifier" and not found.get(WAREHOUSE_SECRET):
+        raise ArgumentError("missing job argument(s): --secret_arn (a provisioned cluster needs the secret the Data API signs in with)")
     return found
 
 

@@ -32,13 +32,15 @@ class Executor:
 
 
 class DataApiExecutor(Executor):
-    def __init__(self, client, database: str, secret_arn: str, workgroup_name: Optional[str] = None,
+    def __init__(self, client, database: str, secret_arn: Optional[str], workgroup_name: Optional[str] = None,
                  cluster_identifier: Optional[str] = None, poll_seconds: float = 1.0,
                  timeout_seconds: float = 3600.0, sleep: Callable[[float], None] = time.sleep):
         if bool(workgroup_name) == bool(cluster_identifier):
             raise ValueError("give exactly one of workgroup_name or cluster_identifier")
         self._client = client
-        self._target: Dict[str, str] = {"Database": database, "SecretArn": secret_arn}
+        self._target: Dict[str, str] = {"Database": database}
+        if secret_arn:
+            self._target["SecretArn"] = secret_arn
         if workgroup_name:
             self._target["WorkgroupName"] = workgroup_name
         else:
@@ -50,7 +52,7 @@ class DataApiExecutor(Executor):
     @classmethod
     def from_args(cls, client, args: Dict[str, str], **kwargs) -> "DataApiExecutor":
         """Builds the executor from the warehouse job arguments (job_args.warehouse)."""
-        return cls(client, args["redshift_database"], args["secret_arn"],
+        return cls(client, args["redshift_database"], args.get("secret_arn") or None,
                    workgroup_name=args.get("workgroup_name") or None,
                    cluster_identifier=args.get("cluster_identifier") or None, **kwargs)
 

@@ -121,4 +121,16 @@ def test_warehouse_arguments_need_exactly_one_target():
     with pytest.raises(job_args.ArgumentError, match="exactly one"):
         job_args.warehouse(base + ["--workgroup_name", "w", "--cluster_identifier", "c"])
     with pytest.raises(job_args.ArgumentError, match="--secret_arn"):
-        job_args.warehouse(["job.py", "--redshift_database", "dev", "--workgroup_name", "w"])
+        job_args.warehouse(["job.py", "--redshift_database", "dev", "--cluster_identifier", "c"])
+    # A workgroup without a secret signs in as the job's role.
+    assert job_args.warehouse(["job.py", "--redshift_database", "dev", "--workgroup_name", "w"]) == {
+        "redshift_database": "dev", "workgroup_name": "w"}
+
+
+def test_workgroup_without_secret_sends_no_secret_arn(client):
+    args = {"redshift_database": "dev", "workgroup_name": "analytics"}
+    with Stubber(client) as stub:
+        stub.add_response("execute_statement", {"Id": "s-1"},
+                          {"Database": "dev", "WorkgroupName": "analytics", "Sql": "SELECT 1"})
+        describe(stub, "s-1", "FINISHED")
+        redshift_data.DataApiExecutor.from_args(client, args, sleep=lambda s: None).run(["SELECT 1"])

@@ -1,0 +1,676 @@
+package stacks
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/orders-pipeline/orders-pipeline/internal/config"
+)
+
+// templateJSON is a synthesized template as plain JSON values.
+func templateJSON(t *testing.T, tmpl assertions.Template) map[string]any {
+	t.Helper()
+	var out map[string]any
+	noPanic(t, "reading the template", func() {
+		raw, _ := json.Marshal(tmpl.ToJSON())
+		_ = json.Unmarshal(raw, &out)
+	})
+	return out
+}
+
+func resourcesOf(tmpl map[string]any, typ string) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for id, r := range tmpl["Resources"].(map[string]any) {
+		res := r.(map[string]any)
+		if res["Type"] == typ {
+			out[id] = res
+		}
+	}
+	return out
+}
+
+func props(r map[string]any) map[string]any { return r["Properties"].(map[string]any) }
+
+// stepNames maps the logical IDs of the crawlers and jobs to their names.
+func stepNames(tmpl map[string]any) map[string]string {
+	names := map[string]string{}
+	for _, typ := range []string{"AWS::Glue::Crawler", "AWS::Glue::Job"} {
+		for id, r := range resourcesOf(tmpl, typ) {
+			names[id] = props(r)["Name"].(string)
+		}
+	}
+	return names
+}
+
+func refName(names map[string]string, v any) string {
+	m, _ := v.(map[string]any)
+	id, _ := m["Ref"].(string)
+	return names[id]
+}
+
+// actionName is the crawler or job a trigger starts.
+func actionName(t *testing.T, names map[string]string, trigger map[string]any) string {
+	t.Helper()
+	actions := props(trigger)["Actions"].([]any)
+	if len(actions) != 1 {
+		t.Fatalf("trigger %v has %d actions, want 1", props(trigger)["Name"], len(actions))
+	}
+	a := actions[0].(map[string]any)
+	if a["JobName"] != nil {
+		return refName(names, a["JobName"])
+	}
+	return refName(names, a["CrawlerName"])
+}
+
+// workflowChain follows the triggers from the EVENT trigger: each
+// conditional trigger must wait for the previous step's success and depend
+// on the previous trigger. It returns the steps in the order they run.
+func workflowChain(t *testing.T, tmpl map[string]any) []string {
+	t.Helper()
+	names := stepNames(tmpl)
+	triggers := resourcesOf(tmpl, "AWS::Glue::Trigger")
+	var startID string
+	for id, tr := range triggers {
+		if props(tr)["Type"] == "EVENT" {
+			if startID != "" {
+				t.Fatalf("more than one EVENT trigger")
+			}
+			startID = id
+		}
+	}
+	if startID == "" {
+		t.Fatalf("no EVENT trigger")
+	}
+	chain := []string{actionName(t, names, triggers[startID])}
+	prevID := startID
+	for len(chain) < len(triggers) {
+		last := chain[len(chain)-1]
+		var nextID string
+		for id, tr := range triggers {
+			p := props(tr)
+			if p["Type"] != "CONDITIONAL" {
+				continue
+			}
+			conds := p["Predicate"].(map[string]any)["Conditions"].([]any)
+			c := conds[0].(map[string]any)
+			watched := refName(names, c["JobName"]) + refName(names, c["CrawlerName"])
+			succeeded := c["State"] == "SUCCEEDED" || c["CrawlState"] == "SUCCEEDED"
+			if len(conds) == 1 && watched == last && succeeded {
+				nextID = id
+			}
+		}
+		if nextID == "" {
+			t.Fatalf("no trigger starts after %s succeeded; chain so far %v", last, chain)
+		}
+		next := triggers[nextID]
+		if deps, _ := next["DependsOn"].([]any); len(deps) != 1 || deps[0] != prevID {
+			t.Errorf("trigger %s depends on %v, want only the previous trigger %s", nextID, next["DependsOn"], prevID)
+		}
+		if props(next)["StartOnCreation"] != true {
+			t.Errorf("trigger %s is not activated on creation", nextID)
+		}
+		if _, ok := props(next)["EventBatchingCondition"]; ok {
+			t.Errorf("conditional trigger %s has an event batching condition", nextID)
+		}
+		chain = append(chain, actionName(t, names, next))
+		prevID = nextID
+	}
+	return chain
+}
+
+func s3Chain(n config.Names) []string {
+	return []string{n.LandingCrawler, n.LandingAuditJob, n.LandingToStagingJob, n.StagingCrawler, n.StagingAuditJob}
+}
+
+func fullChain(n config.Names) []string {
+	return append(s3Chain(n), n.StagingToRedshiftJob, n.RedshiftStagingAuditJob, n.RedshiftStagingToFinalJob, n.RedshiftFinalAuditJob)
+}
+
+func defaultNames() config.Names { return config.Config{}.Names() }
+
+func TestWorkflowStartsOnEventsAndRunsInSeedOrder(t *testing.T) {
+	p := defaultPipeline(t)
+	tmpl := templateOf(t, p.Orchestration.Stack)
+	hasResource(t, tmpl, "AWS::Glue::Workflow", map[string]any{"Name": "orders-workflow"})
+	hasResource(t, tmpl, "AWS::Glue::Trigger", map[string]any{
+		"Type": "EVENT", "Name": "orders-workflow-start",
+		"EventBatchingCondition": map[string]any{"BatchSize": 100, "BatchWindow": 900},
+	})
+	want := s3Chain(defaultNames())
+	if warehouseConfigured(p.Warehouse.Target) {
+		want = fullChain(defaultNames())
+	}
+	if got := workflowChain(t, templateJSON(t, tmpl)); !reflect.DeepEqual(got, want) {
+		t.Fatalf("workflow chain\n got %v\nwant %v", got, want)
+	}
+	var steps []string
+	for _, s := range p.Orchestration.Steps {
+		steps = append(steps, s.Name)
+	}
+	if !reflect.DeepEqual(steps, want) {
+		t.Fatalf("OrchestrationStack.Steps = %v, want %v", steps, want)
+	}
+}
+
+// seedPattern is one of the seed's rule patterns with the landing bucket's
+// literal name replaced by the value the template uses for it, and the
+// loop's job name by lastJob.
+func seedPattern(t *testing.T, rule string, bucketName any, lastJob string) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/seed_rule_patterns.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.ReplaceAll(string(raw), `"orders_staging_audit_load"`, `"`+lastJob+`"`)
+	bucketJSON, _ := json.Marshal(bucketName)
+	text = strings.ReplaceAll(text, `"fo-to-dw-orders-landing-area"`, string(bucketJSON))
+	var all map[string]map[string]any
+	if err := json.Unmarshal([]byte(text), &all); err != nil {
+		t.Fatal(err)
+	}
+	return all[rule]
+}
+
+// landingNameIn returns the landing bucket name the batch-completion part
+// of a pattern matches, which must be the landing bucket's (a token).
+func landingNameIn(t *testing.T, completion map[string]any) any {
+	t.Helper()
+	name := completion["detail"].(map[string]any)["bucket"].(map[string]any)["name"].([]any)[0]
+	text, _ := json.Marshal(name)
+	if !strings.Contains(string(text), "fo-to-dw-orders-landing-area") && !strings.Contains(string(text), "LandingBucket") {
+		t.Fatalf("the rule matches bucket %s, not the landing bucket", text)
+	}
+	return name
+}
+
+func TestBatchCompletionRuleIsTheSeedsPattern(t *testing.T) {
+	p := defaultPipeline(t)
+	tmpl := templateJSON(t, templateOf(t, p.Orchestration.Stack))
+	rules := resourcesOf(tmpl, "AWS::Events::Rule")
+	if len(rules) != 1 {
+		t.Fatalf("%d rules, want 1", len(rules))
+	}
+	for _, r := range rules {
+		pr := props(r)
+		if pr["Name"] != "orders-eventbridge-rule" {
+			t.Fatalf("rule name %v", pr["Name"])
+		}
+		got := pr["EventPattern"].(map[string]any)
+		want := seedPattern(t, "orders-eventbridge-rule", landingNameIn(t, got), "")
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("pattern differs from the seed\n got %v\nwant %v", compact(got), compact(want))
+		}
+	}
+	resourceCount(t, templateOf(t, p.Orchestration.Stack), "AWS::Scheduler::Schedule", 0)
+}
+
+// The target role may only notify this workflow's EVENT trigger, and
+// undeliverable events land in an encrypted, TLS-only dead-letter queue.
+func TestRuleTargetsTheWorkflowWithANarrowRoleAndDeadLetters(t *testing.T) {
+	p := defaultPipeline(t)
+	tmpl := templateJSON(t, templateOf(t, p.Orchestration.Stack))
+	var target map[string]any
+	for _, r := range resourcesOf(tmpl, "AWS::Events::Rule") {
+		targets := props(r)["Targets"].([]any)
+		target = targets[0].(map[string]any)
+	}
+	arn, _ := json.Marshal(target["Arn"])
+	if !strings.Contains(string(arn), ":workflow/") || !strings.Contains(string(arn), "Workflow") {
+		t.Errorf("target is %s, not the workflow", arn)
+	}
+	if rp := target["RetryPolicy"].(map[string]any); rp["MaximumRetryAttempts"] != float64(triggerRetryAttempts) || rp["MaximumEventAgeInSeconds"] != float64(triggerMaxEventHours*3600) {
+		t.Errorf("retry policy %v", rp)
+	}
+	roleID := target["RoleArn"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+	queueID := target["DeadLetterConfig"].(map[string]any)["Arn"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+
+	var statements []any
+	for _, pol := range resourcesOf(tmpl, "AWS::IAM::Policy") {
+		roles := props(pol)["Roles"].([]any)
+		if roles[0].(map[string]any)["Ref"] == roleID {
+			statements = props(pol)["PolicyDocument"].(map[string]any)["Statement"].([]any)
+		}
+	}
+	if len(statements) != 1 {
+		t.Fatalf("target role has %d statements, want 1: %v", len(statements), statements)
+	}
+	st := statements[0].(map[string]any)
+	res, _ := json.Marshal(st["Resource"])
+	if st["Action"] != "glue:notifyEvent" || !strings.Contains(string(res), ":workflow/") {
+		t.Errorf("target role statement %v", st)
+	}
+	queue := resourcesOf(tmpl, "AWS::SQS::Queue")[queueID]
+	if queue == nil || props(queue)["SqsManagedSseEnabled"] != true {
+		t.Errorf("dead-letter queue %s is not encrypted: %v", queueID, queue)
+	}
+	hasResource(t, templateOf(t, p.Orchestration.Stack), "AWS::SQS::QueuePolicy", map[string]any{
+		"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
+			assertions.Match_ObjectLike(&map[string]any{"Action": "sqs:*", "Effect": "Deny", "Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}}}),
+			assertions.Match_ObjectLike(&map[string]any{"Action": "sqs:SendMessage", "Principal": map[string]any{"Service": "events.amazonaws.com"}}),
+		})},
+	})
+}
+
+func TestCrawlersKeepTheLandingTableAndPrefixStaging(t *testing.T) {
+	tmpl := templateOf(t, defaultPipeline(t).Orchestration.Stack)
+	security := map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("GlueSecurity"))}
+	hasResource(t, tmpl, "AWS::Glue::Crawler", map[string]any{
+		"Name":                         "orders-landing-area-crawler",
+		"Targets":                      map[string]any{"CatalogTargets": []any{map[string]any{"DatabaseName": "ecommerce-database", "Tables": []any{"orders"}}}},
+		"SchemaChangePolicy":           map[string]any{"UpdateBehavior": "LOG", "DeleteBehavior": "LOG"},
+		"RecrawlPolicy":                map[string]any{"RecrawlBehavior": "CRAWL_EVERYTHING"},
+		"CrawlerSecurityConfiguration": security,
+		"Configuration":                assertions.Match_StringLikeRegexp(jsii.String(`"AddOrUpdateBehavior":"InheritFromTable"`)),
+	})
+	hasResource(t, tmpl, "AWS::Glue::Crawler", map[string]any{
+		"Name":         "orders-staging-area-crawler",
+		"DatabaseName": "ecommerce-database",
+		"TablePrefix":  "staging_",
+		"Targets": map[string]any{"S3Targets": []any{map[string]any{"Path": map[string]any{"Fn::Join": []any{"", []any{
+			"s3://", assertions.Match_AnyValue(), "/orders/",
+		}}}}}},
+		"RecrawlPolicy":                map[string]any{"RecrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY"},
+		"CrawlerSecurityConfiguration": security,
+	})
+	hasResource(t, tmpl, "AWS::Glue::SecurityConfiguration", map[string]any{"EncryptionConfiguration": map[string]any{
+		"CloudWatchEncryption":   map[string]any{"CloudWatchEncryptionMode": "SSE-KMS"},
+		"JobBookmarksEncryption": map[string]any{"JobBookmarksEncryptionMode": "CSE-KMS"},
+		"S3Encryptions":          []any{assertions.Match_ObjectLike(&map[string]any{"S3EncryptionMode": "SSE-KMS"})},
+	}})
+}
+
+// jobByName returns the properties of the job with that name.
+func jobByName(t *testing.T, tmpl map[string]any, name string) map[string]any {
+	t.Helper()
+	for _, j := range resourcesOf(tmpl, "AWS::Glue::Job") {
+		if props(j)["Name"] == name {
+			return props(j)
+		}
+	}
+	t.Fatalf("no job %s", name)
+	return nil
+}
+
+// ownArguments are a job's arguments without the ones Glue and the job
+// construct set for every job.
+func ownArguments(job map[string]any) []string {
+	var keys []string
+	for k := range job["DefaultArguments"].(map[string]any) {
+		switch k {
+		case "--job-language", "--enable-continuous-cloudwatch-log", "--enable-metrics", "--enable-observability-metrics", "--job-bookmark-option", "library-set", "--extra-py-files":
+			continue
+		}
+		keys = append(keys, k)
+	}
+	return sorted(keys)
+}
+
+func sorted(s []string) []string {
+	out := append([]string(nil), s...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] < out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
+
+func checkSparkJob(t *testing.T, job map[string]any) {
+	t.Helper()
+	if job["Command"].(map[string]any)["Name"] != "glueetl" || job["GlueVersion"] != "5.0" {
+		t.Errorf("%s: command %v, Glue %v; want glueetl on 5.0", job["Name"], job["Command"], job["GlueVersion"])
+	}
+	args := job["DefaultArguments"].(map[string]any)
+	if args["--job-bookmark-option"] != "job-bookmark-enable" {
+		t.Errorf("%s: bookmarks %v", job["Name"], args["--job-bookmark-option"])
+	}
+	if job["ExecutionProperty"].(map[string]any)["MaxConcurrentRuns"] != float64(1) {
+		t.Errorf("%s: concurrency %v, want 1", job["Name"], job["ExecutionProperty"])
+	}
+	if job["WorkerType"] != "G.1X" || job["NumberOfWorkers"] != float64(2) {
+		t.Errorf("%s: workers %v × %v", job["Name"], job["NumberOfWorkers"], job["WorkerType"])
+	}
+	checkCommonJobSettings(t, job)
+}
+
+func checkShellJob(t *testing.T, job map[string]any) {
+	t.Helper()
+	cmd := job["Command"].(map[string]any)
+	if cmd["Name"] != "pythonshell" || cmd["PythonVersion"] != "3.9" || job["MaxCapacity"] != 0.0625 {
+		t.Errorf("%s: command %v, capacity %v; want a Python 3.9 shell on 1/16 DPU", job["Name"], cmd, job["MaxCapacity"])
+	}
+	checkCommonJobSettings(t, job)
+}
+
+func checkCommonJobSettings(t *testing.T, job map[string]any) {
+	t.Helper()
+	args := job["DefaultArguments"].(map[string]any)
+	if args["--enable-continuous-cloudwatch-log"] != "true" {
+		t.Errorf("%s: continuous logging off", job["Name"])
+	}
+	if job["Timeout"] != float64(60) || job["SecurityConfiguration"] == nil {
+		t.Errorf("%s: timeout %v, security configuration %v", job["Name"], job["Timeout"], job["SecurityConfiguration"])
+	}
+}
+
+func TestS3JobsFollowTheScriptContract(t *testing.T) {
+	n := defaultNames()
+	tmpl := templateJSON(t, templateOf(t, defaultPipeline(t).Orchestration.Stack))
+	audit := []string{"--athena_workgroup", "--audit_table", "--database", "--layer", "--table"}
+	for name, want := range map[string]struct {
+		layer, table string
+	}{n.LandingAuditJob: {"s3_landing", "orders"}, n.StagingAuditJob: {"s3_staging", "staging_orders"}} {
+		job := jobByName(t, tmpl, name)
+		checkShellJob(t, job)
+		args := job["DefaultArguments"].(map[string]any)
+		if got := ownArguments(job); !reflect.DeepEqual(got, audit) {
+			t.Errorf("%s arguments %v, want %v", name, got, audit)
+		}
+		if args["--layer"] != want.layer || args["--table"] != want.table || args["--database"] != "ecommerce-database" || args["--athena_workgroup"] != "orders-audit-workgroup" {
+			t.Errorf("%s arguments %v", name, args)
+		}
+	}
+	job := jobByName(t, tmpl, n.LandingToStagingJob)
+	checkSparkJob(t, job)
+	if got, want := ownArguments(job), []string{"--database", "--landing_table", "--staging_path"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("landing to staging arguments %v, want %v", got, want)
+	}
+	path, _ := json.Marshal(job["DefaultArguments"].(map[string]any)["--staging_path"])
+	if !strings.Contains(string(path), `"s3://"`) || !strings.Contains(string(path), `"/orders/"`) || !strings.Contains(string(path), "StagingBucket") {
+		t.Errorf("staging path %s", path)
+	}
+}
+
+func TestAthenaWorkgroupEnforcesEncryptedResults(t *testing.T) {
+	tmpl := templateOf(t, defaultPipeline(t).Orchestration.Stack)
+	hasResource(t, tmpl, "AWS::Athena::WorkGroup", map[string]any{
+		"Name": "orders-audit-workgroup",
+		"WorkGroupConfiguration": assertions.Match_ObjectLike(&map[string]any{
+			"EnforceWorkGroupConfiguration": true,
+			"ResultConfiguration": map[string]any{
+				"OutputLocation":          assertions.Match_AnyValue(),
+				"EncryptionConfiguration": map[string]any{"EncryptionOption": "SSE_KMS", "KmsKey": assertions.Match_AnyValue()},
+			},
+		}),
+	})
+}
+
+func TestStagingAreaBucketsAreHardened(t *testing.T) {
+	tmpl := templateOf(t, defaultPipeline(t).Storage.Stack)
+	hasResource(t, tmpl, "AWS::S3::Bucket", map[string]any{
+		"BucketName": map[string]any{"Fn::Join": []any{"-", []any{"fo-to-dw-orders-staging-area", map[string]any{"Ref": "AWS::AccountId"}, map[string]any{"Ref": "AWS::Region"}}}},
+		"BucketEncryption": map[string]any{"ServerSideEncryptionConfiguration": []any{map[string]any{
+			"BucketKeyEnabled":              true,
+			"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": assertions.Match_AnyValue()},
+		}}},
+		"PublicAccessBlockConfiguration": map[string]any{"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true},
+		"VersioningConfiguration":        map[string]any{"Status": "Enabled"},
+		"LoggingConfiguration":           map[string]any{"LogFilePrefix": "staging-area/"},
+	})
+	hasResource(t, tmpl, "AWS::S3::Bucket", map[string]any{
+		"LoggingConfiguration": map[string]any{"LogFilePrefix": "athena-results/"},
+		"LifecycleConfiguration": map[string]any{"Rules": assertions.Match_ArrayWith(&[]any{
+			assertions.Match_ObjectLike(&map[string]any{"ExpirationInDays": athenaResultsDays}),
+		})},
+	})
+}
+
+func TestSeedBucketNameRule(t *testing.T) {
+	stack := awscdk.NewStack(awscdk.NewApp(nil), jsii.String("Names"), nil)
+	if got := *seedBucketName(stack, config.Config{BucketNameSuffix: "dev"}, "seed", ""); got != "seed-dev" {
+		t.Errorf("suffix: %s", got)
+	}
+	if got := *seedBucketName(stack, config.Config{BucketNameSuffix: "dev"}, "seed", "mine"); got != "mine" {
+		t.Errorf("override: %s", got)
+	}
+	resolved, _ := json.Marshal(stack.Resolve(seedBucketName(stack, config.Config{}, "seed", "")))
+	if string(resolved) != `{"Fn::Join":["-",["seed",{"Ref":"AWS::AccountId"},{"Ref":"AWS::Region"}]]}` {
+		t.Errorf("default suffix: %s", resolved)
+	}
+}
+
+func TestEveryCommonModuleIsShipped(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"b.py", "a.py", "notes.txt", "sub/c.py"} {
+		p := filepath.Join(dir, f)
+		_ = os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte("x = 1\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := pythonModules(dir)
+	want := []string{filepath.Join(dir, "a.py"), filepath.Join(dir, "b.py")}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("modules %v, want %v", got, want)
+	}
+}
+
+func TestWarehouseArgumentsNameExactlyOneTarget(t *testing.T) {
+	stack := awscdk.NewStack(awscdk.NewApp(nil), jsii.String("Args"), nil)
+	secret := awssecretsmanager.Secret_FromSecretCompleteArn(stack, jsii.String("Secret"), jsii.String("arn:aws:secretsmanager:eu-west-1:111122223333:secret:orders-AbCdEf"))
+	args := warehouseArguments(WarehouseTarget{ClusterIdentifier: jsii.String("orders-cluster"), Database: "dev", Secret: secret}, map[string]*string{})
+	if _, ok := args["--workgroup_name"]; ok || *args["--cluster_identifier"] != "orders-cluster" || *args["--redshift_database"] != "dev" || args["--secret_arn"] == nil {
+		t.Fatalf("cluster arguments %v", args)
+	}
+}
+
+// warehousePipeline is the orchestration stack with a warehouse target
+// built from plain values and the continuous loop with its schedule.
+func warehousePipeline(t *testing.T) (awscdk.Stack, *OrchestrationStack) {
+	t.Helper()
+	warehouseShared.once.Do(func() { warehouseShared.o = buildWarehousePipeline(t) })
+	if warehouseShared.o == nil {
+		t.Fatal("the orchestration with a warehouse did not build")
+	}
+	return warehouseShared.o.Stack, warehouseShared.o
+}
+
+var warehouseShared struct {
+	once sync.Once
+	o    *OrchestrationStack
+}
+
+func buildWarehousePipeline(t *testing.T) *OrchestrationStack {
+	var o *OrchestrationStack
+	noPanic(t, "building the orchestration with a warehouse", func() {
+		app := newApp(map[string]any{
+			"triggerMode":               "continuous",
+			"continuousLoopEnableCron":  "cron(0 6 ? * MON-FRI *)",
+			"continuousLoopDisableCron": "cron(0 20 ? * MON-FRI *)",
+			"continuousLoopTimezone":    "Europe/Paris",
+		}, false)
+		cfg, err := LoadConfig(app, "..")
+		if err != nil {
+			panic(err)
+		}
+		storage := NewStorageStack(app, "Storage", &StorageStackProps{Config: cfg})
+		// Imported from plain values: they add nothing to the storage template.
+		fixture := storage.Stack
+		target := WarehouseTarget{
+			WorkgroupName: jsii.String("orders"),
+			ResourceArn:   jsii.String("arn:aws:redshift-serverless:eu-west-1:111122223333:workgroup/0000-1111"),
+			Database:      "dev",
+			Secret:        awssecretsmanager.Secret_FromSecretCompleteArn(fixture, jsii.String("Secret"), jsii.String("arn:aws:secretsmanager:eu-west-1:111122223333:secret:orders-admin-AbCdEf")),
+			CopyRole:      awsiam.Role_FromRoleArn(fixture, jsii.String("CopyRole"), jsii.String("arn:aws:iam::111122223333:role/orders-copy"), nil),
+		}
+		o = NewOrchestrationStack(app, "Orchestration", &OrchestrationStackProps{
+			Config: cfg, Storage: storage, Warehouse: &WarehouseStack{Target: target},
+			// Two shared modules, so the test sees them shipped to every job.
+			ScriptsDir: "testdata/glue-scripts",
+		})
+		AddChecks(app)
+	})
+	return o
+}
+
+func TestWarehouseJobsExtendTheChainAndTheLoopRestartsOnTheLastOne(t *testing.T) {
+	stack, o := warehousePipeline(t)
+	n := defaultNames()
+	tmplA := templateOf(t, stack)
+	tmpl := templateJSON(t, tmplA)
+	if got := workflowChain(t, tmpl); !reflect.DeepEqual(got, fullChain(n)) {
+		t.Fatalf("workflow chain\n got %v\nwant %v", got, fullChain(n))
+	}
+	if last := lastJob(o.Steps); last != "orders_redshift_final_audit_load" {
+		t.Fatalf("last job %s", last)
+	}
+
+	rules := resourcesOf(tmpl, "AWS::Events::Rule")
+	if len(rules) != 1 {
+		t.Fatalf("%d rules, want 1", len(rules))
+	}
+	for _, r := range rules {
+		if props(r)["Name"] != "orders-infinite-loop-rule" {
+			t.Fatalf("rule name %v", props(r)["Name"])
+		}
+		got := props(r)["EventPattern"].(map[string]any)
+		completion := got["$or"].([]any)[1].(map[string]any)
+		// The seed's loop waited for orders_staging_audit_load, its last job
+		// then; with the Redshift jobs the last one is the final audit.
+		want := seedPattern(t, "orders-infinite-loop-rule", landingNameIn(t, completion), n.RedshiftFinalAuditJob)
+		if !reflect.DeepEqual(got, want) {
+			gj, _ := json.Marshal(got)
+			wj, _ := json.Marshal(want)
+			t.Fatalf("loop pattern\n got %s\nwant %s", gj, wj)
+		}
+	}
+
+	schedules := map[string]map[string]any{}
+	for _, sc := range resourcesOf(tmpl, "AWS::Scheduler::Schedule") {
+		schedules[props(sc)["ScheduleExpression"].(string)] = props(sc)
+	}
+	if len(schedules) != 2 {
+		t.Fatalf("%d schedules, want 2", len(schedules))
+	}
+	for _, c := range []struct{ cron, action string }{{"cron(0 6 ? * MON-FRI *)", "enableRule"}, {"cron(0 20 ? * MON-FRI *)", "disableRule"}} {
+		sc := schedules[c.cron]
+		if sc == nil || sc["ScheduleExpressionTimezone"] != "Europe/Paris" {
+			t.Fatalf("schedule %s: %v", c.cron, sc)
+		}
+		target := sc["Target"].(map[string]any)
+		arn, _ := json.Marshal(target["Arn"])
+		input, _ := json.Marshal(target["Input"])
+		if !strings.Contains(string(arn), ":aws-sdk:eventbridge:"+c.action+`"`) || !strings.Contains(string(input), `{\"Name\":\"`) || !strings.Contains(string(input), "ContinuousLoopRule") {
+			t.Errorf("schedule %s calls %s with %s", c.cron, arn, input)
+		}
+	}
+	for _, action := range []string{"events:EnableRule", "events:DisableRule"} {
+		hasResource(t, tmplA, "AWS::IAM::Policy", map[string]any{"PolicyDocument": map[string]any{"Statement": []any{
+			map[string]any{"Action": action, "Effect": "Allow", "Resource": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("ContinuousLoopRule")), "Arn"}}},
+		}}})
+	}
+
+	copyArgs := []string{"--copy_path", "--copy_role_arn", "--database", "--ddl_sql_uri", "--redshift_database", "--secret_arn", "--staging_table", "--workgroup_name"}
+	warehouse := []string{"--redshift_database", "--secret_arn", "--workgroup_name"}
+	for name, want := range map[string][]string{
+		n.StagingToRedshiftJob:      copyArgs,
+		n.RedshiftStagingAuditJob:   append([]string{"--audit_table", "--layer"}, warehouse...),
+		n.RedshiftStagingToFinalJob: sorted(append([]string{"--ddl_sql_uri", "--enrich_final_sql_uri"}, warehouse...)),
+		n.RedshiftFinalAuditJob:     append([]string{"--audit_table", "--layer"}, warehouse...),
+	} {
+		job := jobByName(t, tmpl, name)
+		if got := ownArguments(job); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s arguments %v, want %v", name, got, want)
+		}
+		args := job["DefaultArguments"].(map[string]any)
+		if args["--workgroup_name"] != "orders" || args["--redshift_database"] != "dev" {
+			t.Errorf("%s warehouse arguments %v", name, args)
+		}
+		if name == n.StagingToRedshiftJob {
+			checkSparkJob(t, job)
+		} else {
+			checkShellJob(t, job)
+		}
+	}
+	if l := jobByName(t, tmpl, n.RedshiftFinalAuditJob)["DefaultArguments"].(map[string]any)["--layer"]; l != "redshift_final" {
+		t.Errorf("final audit layer %v", l)
+	}
+	hasResource(t, tmplA, "AWS::IAM::Policy", map[string]any{"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
+		map[string]any{"Action": []any{"redshift-data:BatchExecuteStatement", "redshift-data:ExecuteStatement"}, "Effect": "Allow",
+			"Resource": "arn:aws:redshift-serverless:eu-west-1:111122223333:workgroup/0000-1111"},
+	})}})
+	if msgs := nagFindings(t, stack); len(msgs) > 0 {
+		t.Errorf("cdk-nag findings:\n%s", strings.Join(msgs, "\n"))
+	}
+}
+
+// Every object permission of a crawler or job role is limited to one
+// area's prefix (or the CDK assets of its scripts), and only the crawlers
+// that own a table may change it.
+func TestGlueRolesAreLimitedToTheirAreas(t *testing.T) {
+	stack, _ := warehousePipeline(t)
+	tmpl := templateJSON(t, templateOf(t, stack))
+	allowedObjects := regexp.MustCompile(`/(orders|redshift-copy|orders-audit-workgroup)/\*"\]\]\}$|cdk-hnb659fds-assets-.*/\*"\]\]\}$`)
+	for id, pol := range resourcesOf(tmpl, "AWS::IAM::Policy") {
+		for _, st := range props(pol)["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			stmt := st.(map[string]any)
+			actions, _ := json.Marshal(stmt["Action"])
+			resources, ok := stmt["Resource"].([]any)
+			if !ok {
+				resources = []any{stmt["Resource"]}
+			}
+			for _, r := range resources {
+				res, _ := json.Marshal(r)
+				if strings.Contains(string(actions), "s3:GetObject") || strings.Contains(string(actions), "s3:PutObject") {
+					// The deployment handler writes the whole Glue code bucket,
+					// which holds nothing but the shared modules.
+					handlerOnGlueCode := strings.HasPrefix(id, "CustomCDKBucketDeployment") && strings.Contains(string(res), "GlueCode")
+					if strings.HasSuffix(string(res), `/*"]]}`) && !allowedObjects.Match(res) && !handlerOnGlueCode {
+						t.Errorf("%s grants %s on %s", id, actions, res)
+					}
+				}
+				if string(res) == `"*"` && !strings.Contains(string(actions), "cloudwatch:PutMetricData") && !strings.Contains(string(actions), "redshift-data:DescribeStatement") {
+					t.Errorf("%s grants %s on every resource", id, actions)
+				}
+			}
+			if strings.Contains(string(actions), "glue:UpdateTable") || strings.Contains(string(actions), "glue:CreateTable") {
+				if !strings.HasPrefix(id, "StagingCrawlerRole") {
+					t.Errorf("%s may change catalog tables", id)
+				}
+				if res, _ := json.Marshal(stmt["Resource"]); !strings.Contains(string(res), "table/ecommerce-database/staging_orders") || strings.Contains(string(res), "table/ecommerce-database/orders") {
+					t.Errorf("%s changes tables %s", id, res)
+				}
+			}
+		}
+	}
+}
+
+func TestDataKeyLetsLogsEncryptOnlyGlueLogGroups(t *testing.T) {
+	tmpl := templateOf(t, defaultPipeline(t).Storage.Stack)
+	hasResource(t, tmpl, "AWS::KMS::Key", map[string]any{"KeyPolicy": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
+		assertions.Match_ObjectLike(&map[string]any{
+			"Sid":       "GlueLogGroupsEncryption",
+			"Principal": map[string]any{"Service": map[string]any{"Fn::Join": []any{"", []any{"logs.", map[string]any{"Ref": "AWS::Region"}, ".amazonaws.com"}}}},
+			"Condition": map[string]any{"ArnLike": map[string]any{"kms:EncryptionContext:aws:logs:arn": map[string]any{"Fn::Join": assertions.Match_ArrayWith(&[]any{
+				assertions.Match_ArrayWith(&[]any{":log-group:/aws-glue/*"}),
+			})}}},
+		}),
+	})}})
+}
+
+func TestEveryJobGetsTheSharedModules(t *testing.T) {
+	stack, _ := warehousePipeline(t)
+	jobs := resourcesOf(templateJSON(t, templateOf(t, stack)), "AWS::Glue::Job")
+	if len(jobs) != 7 {
+		t.Fatalf("%d jobs, want 7", len(jobs))
+	}
+	for _, j := range jobs {
+		files, _ := json.Marshal(props(j)["DefaultArguments"].(map[string]any)["--extra-py-files"])
+		if n := strings.Count(string(files), ".py"); n != 2 {
+			t.Errorf("%s ships %d modules, want audit_table.py and redshift_data.py: %s", props(j)["Name"], n, files)
+		}
+	}
+}

@@ -1,0 +1,1 @@
+# test fixture: a shared module

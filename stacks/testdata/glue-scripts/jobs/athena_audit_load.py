@@ -1,0 +1,1 @@
+# test fixture: the job script asset
