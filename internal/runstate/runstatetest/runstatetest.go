@@ -5,6 +5,7 @@ package runstatetest
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -39,6 +40,10 @@ func New(t testing.TB) Table {
 	})
 	if err != nil {
 		t.Fatalf("creating the run-state table: %v", err)
+	}
+	waiter := dynamodb.NewTableExistsWaiter(client, func(o *dynamodb.TableExistsWaiterOptions) { o.MinDelay = 20 * time.Millisecond })
+	if err := waiter.Wait(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 30*time.Second); err != nil {
+		t.Fatalf("waiting for the run-state table: %v", err)
 	}
 	return Table{Endpoint: srv.URL, Name: name, Client: client}
 }
