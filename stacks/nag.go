@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -18,6 +20,8 @@ type nagRule struct {
 	appliesTo  []string
 }
 
+// rule builds a suppression. An appliesTo entry "regex:/.../" is an
+// ECMA-262 pattern, for findings that spell a cross-stack reference.
 func rule(id, reason string, appliesTo ...string) nagRule {
 	return nagRule{id: id, reason: reason, appliesTo: appliesTo}
 }
@@ -34,6 +38,9 @@ func suppress(c constructs.IConstruct, rules ...nagRule) {
 			applies := make([]interface{}, len(r.appliesTo))
 			for i, a := range r.appliesTo {
 				applies[i] = a
+				if re, ok := strings.CutPrefix(a, "regex:"); ok {
+					applies[i] = &cdknag.RegexAppliesTo{Regex: jsii.String(re)}
+				}
 			}
 			s.AppliesTo = &applies
 		}
