@@ -4,18 +4,41 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"os"
 	"strconv"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/orders-pipeline/orders-pipeline/internal/runstate"
 	"github.com/orders-pipeline/orders-pipeline/lambdas/transformer/transform"
 )
+
+// handler takes the raw invocation so the event is decoded once, by
+// transform.Event, rather than scanned by encoding/json first.
+type handler struct {
+	runID *runstate.Cache
+	log   *slog.Logger
+}
+
+func (h handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	var ev transform.Event
+	if err := ev.UnmarshalJSON(payload); err != nil {
+		return nil, err
+	}
+	runID, err := h.runID.RunID(ctx)
+	if err != nil {
+		// Firehose retries the batch, then writes it under the error prefix.
+		return nil, err
+	}
+	resp, counts := transform.Transform(ev, transform.Stamp{RunID: runID, At: time.Now()})
+	h.log.Info("transformed", "invocation_id", ev.InvocationID, "run_id", runID,
+		"records", counts.Records, "ok", counts.OK, "failed", counts.Failed)
+	return json.Marshal(resp)
+}
 
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
@@ -30,19 +53,11 @@ func main() {
 		log.Error("loading the AWS configuration", "error", err)
 		os.Exit(1)
 	}
-	cache := &runstate.Cache{
-		Store: &runstate.Store{Client: dynamodb.NewFromConfig(awsCfg), Table: os.Getenv("RUN_STATE_TABLE")},
-		TTL:   time.Duration(ttl) * time.Second,
-	}
-	lambda.Start(func(ctx context.Context, ev transform.Event) (events.KinesisFirehoseResponse, error) {
-		runID, err := cache.RunID(ctx)
-		if err != nil {
-			// Firehose retries the batch, then writes it under the error prefix.
-			return events.KinesisFirehoseResponse{}, err
-		}
-		resp, counts := transform.Transform(ev, transform.Stamp{RunID: runID, At: time.Now()})
-		log.Info("transformed", "invocation_id", ev.InvocationID, "run_id", runID,
-			"records", counts.Records, "ok", counts.OK, "failed", counts.Failed)
-		return resp, nil
+	lambda.StartHandler(handler{
+		runID: &runstate.Cache{
+			Store: &runstate.Store{Client: dynamodb.NewFromConfig(awsCfg), Table: os.Getenv("RUN_STATE_TABLE")},
+			TTL:   time.Duration(ttl) * time.Second,
+		},
+		log: log,
 	})
 }

@@ -2,8 +2,11 @@ package transform
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
 )
 
 // FuzzTransform: never panics, one result per record with the same record
@@ -54,4 +57,42 @@ func FuzzTransform(f *testing.F) {
 			t.Fatalf("result %q", got.Result)
 		}
 	})
+}
+
+// FuzzDecodeEvent: the invocation decoder never panics, and whatever
+// encoding/json decodes as a Firehose event it decodes the same way.
+func FuzzDecodeEvent(f *testing.F) {
+	ev, _ := realisticEvent(7, 4096)
+	seed, _ := json.Marshal(ev.KinesisFirehoseEvent)
+	f.Add(seed)
+	f.Add([]byte(`{"records":[{"recordId":"a\u0041","data":"e30="}],"region":null}`))
+	f.Add([]byte(`{"records":[{"recordId":"a","data":"!!"}]}`))
+	f.Add([]byte(`{"records":[]}`))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		var ours Event
+		oursErr := ours.UnmarshalJSON(payload) // directly, as the handler does: no encoding/json pre-scan
+		var theirs events.KinesisFirehoseEvent
+		if json.Unmarshal(payload, &theirs) != nil || oursErr != nil {
+			return
+		}
+		if len(ours.Undecodable) == 0 && !reflect.DeepEqual(normalize(ours.KinesisFirehoseEvent), normalize(theirs)) {
+			t.Fatalf("decoded differently:\n ours %+v\ntheirs %+v", ours.KinesisFirehoseEvent, theirs)
+		}
+	})
+}
+
+// normalize makes empty and nil data, and time zones, compare equal.
+func normalize(ev events.KinesisFirehoseEvent) events.KinesisFirehoseEvent {
+	for i := range ev.Records {
+		r := &ev.Records[i]
+		if len(r.Data) == 0 {
+			r.Data = nil
+		}
+		r.ApproximateArrivalTimestamp.Time = r.ApproximateArrivalTimestamp.UTC()
+		r.KinesisFirehoseRecordMetadata.ApproximateArrivalTimestamp.Time = r.KinesisFirehoseRecordMetadata.ApproximateArrivalTimestamp.UTC()
+	}
+	if len(ev.Records) == 0 {
+		ev.Records = nil
+	}
+	return ev
 }
