@@ -2,6 +2,7 @@ package transform
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"unicode/utf8"
 
@@ -18,6 +19,7 @@ type order struct {
 	close   int
 	members bool
 	reason  Reason
+	idLen   int // encoded length of the record id, for the size accounting
 }
 
 // charClass marks the bytes a string scan must stop at: the quote, the
@@ -197,8 +199,11 @@ func (s *scanner) str() bool {
 	d := s.data
 	i := s.i
 	for {
-		// Plain ASCII is the bulk of an order: skip it without branching
-		// on anything but one table lookup.
+		// Plain ASCII is the bulk of an order and all of base64 text: skip
+		// it eight bytes at a time, then byte by byte up to what stopped it.
+		for i+8 <= len(d) && !hasSpecial(binary.LittleEndian.Uint64(d[i:])) {
+			i += 8
+		}
 		for i < len(d) && !charClass[d[i]] {
 			i++
 		}
@@ -234,6 +239,18 @@ func (s *scanner) str() bool {
 			i += size
 		}
 	}
+}
+
+const lsb, msb = 0x0101010101010101, 0x8080808080808080
+
+// hasSpecial reports whether any of the eight bytes in x is one charClass
+// marks: a control character, a quote, a backslash or a byte ≥ 0x80. Each
+// term sets a byte's top bit exactly when some byte matches (the usual
+// "has zero byte" / "has byte less than" word tricks).
+func hasSpecial(x uint64) bool {
+	q := x ^ (lsb * '"')
+	b := x ^ (lsb * '\\')
+	return (((x-lsb*0x20)&^x)|((q-lsb)&^q)|((b-lsb)&^b)|x)&msb != 0
 }
 
 func isHex(c byte) bool {

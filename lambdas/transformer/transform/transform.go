@@ -89,7 +89,8 @@ func Transform(ev Event, s Stamp) (events.KinesisFirehoseResponse, Counts) {
 		default:
 			scans[i] = scanOrder(r.Data)
 		}
-		size += recordSize(r.RecordID, events.KinesisFirehoseTransformedStateProcessingFailed, len(r.Data))
+		scans[i].idLen = jsonStringLen(r.RecordID)
+		size += recordSize(scans[i].idLen, failedLen, len(r.Data))
 	}
 	// Upgrade records from failed to Ok while the response still fits.
 	room := ResponseLimit - size
@@ -98,8 +99,8 @@ func Transform(ev Event, s Stamp) (events.KinesisFirehoseResponse, Counts) {
 		if scans[i].reason != OK {
 			continue
 		}
-		grow := recordSize(r.RecordID, events.KinesisFirehoseTransformedStateOk, len(r.Data)+len(fields)+1) -
-			recordSize(r.RecordID, events.KinesisFirehoseTransformedStateProcessingFailed, len(r.Data))
+		grow := recordSize(scans[i].idLen, okLen, len(r.Data)+len(fields)+1) -
+			recordSize(scans[i].idLen, failedLen, len(r.Data))
 		if grow > room {
 			scans[i].reason = OverLimit
 			continue
@@ -113,7 +114,7 @@ func Transform(ev Event, s Stamp) (events.KinesisFirehoseResponse, Counts) {
 	out := make([]events.KinesisFirehoseResponseRecord, len(records))
 	for i, r := range records {
 		out[i].RecordID = r.RecordID
-		sc := scans[i]
+		sc := &scans[i]
 		if sc.reason != OK {
 			out[i].Result = events.KinesisFirehoseTransformedStateProcessingFailed
 			out[i].Data = r.Data
@@ -162,9 +163,15 @@ func mustLen(v any) int {
 	return len(b)
 }
 
-// recordSize is the encoded size of one response record.
-func recordSize(id, result string, dataLen int) int {
-	return emptyRecordSize + jsonStringLen(id) - 2 + jsonStringLen(result) - 2 + base64.StdEncoding.EncodedLen(dataLen)
+var (
+	okLen     = jsonStringLen(events.KinesisFirehoseTransformedStateOk)
+	failedLen = jsonStringLen(events.KinesisFirehoseTransformedStateProcessingFailed)
+)
+
+// recordSize is the encoded size of one response record from the encoded
+// lengths of its id and result and the length of its data.
+func recordSize(idLen, resultLen, dataLen int) int {
+	return emptyRecordSize + idLen - 2 + resultLen - 2 + base64.StdEncoding.EncodedLen(dataLen)
 }
 
 // jsonStringLen is the length of s encoded as a JSON string by encoding/json.

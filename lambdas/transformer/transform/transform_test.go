@@ -160,7 +160,7 @@ func TestResponseSizeAccountingIsExact(t *testing.T) {
 	resp, _ := Transform(ev, testStamp)
 	want := emptyResponseSize + len(resp.Records) - 1
 	for _, r := range resp.Records {
-		want += recordSize(r.RecordID, r.Result, len(r.Data))
+		want += recordSize(jsonStringLen(r.RecordID), jsonStringLen(r.Result), len(r.Data))
 	}
 	b, _ := json.Marshal(resp)
 	if len(b) != want {
