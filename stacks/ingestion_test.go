@@ -87,11 +87,10 @@ func TestTransformerIsTheProcessorWithConfiguredBuffers(t *testing.T) {
 		}
 	}
 	check(templateOf(t, defaultPipeline(t).Ingestion.Stack), "1", "60")
-	custom := newPipeline(t, map[string]any{"transformerBufferSizeMiB": 2, "transformerBufferIntervalSeconds": 10, "runIdCacheSeconds": 3})
-	tmpl := templateOf(t, custom.Ingestion.Stack)
+	tmpl := templateOf(t, ingestionVariant(t).Ingestion.Stack)
 	check(tmpl, "2", "10")
 	hasResource(t, tmpl, "AWS::Lambda::Function", map[string]any{
-		"FunctionName":  "LambdaTransformerFn",
+		"FunctionName":  "acme-LambdaTransformerFn",
 		"Runtime":       "provided.al2023",
 		"Architectures": []any{"arm64"},
 		"Environment":   map[string]any{"Variables": map[string]any{"RUN_ID_CACHE_SECONDS": "3", "RUN_STATE_TABLE": assertions.Match_AnyValue()}},
@@ -106,9 +105,12 @@ func TestRunRotatorKnowsTheTriggerMode(t *testing.T) {
 			"RUN_STATE_TABLE": assertions.Match_AnyValue(), "LAST_JOB_NAME": assertions.Match_Absent(),
 		}},
 	})
-	loop := templateOf(t, newPipeline(t, map[string]any{"triggerMode": "continuous"}).Ingestion.Stack)
+	loop := templateOf(t, ingestionVariant(t).Ingestion.Stack)
 	hasResource(t, loop, "AWS::Lambda::Function", map[string]any{
-		"Environment": map[string]any{"Variables": map[string]any{"LAST_JOB_NAME": "orders_staging_audit_load"}},
+		"Environment": map[string]any{"Variables": map[string]any{"LAST_JOB_NAME": "acme-orders_staging_audit_load"}},
+	})
+	noPanic(t, "delivery stream name", func() {
+		loop.HasResourceProperties(jsii.String("AWS::KinesisFirehose::DeliveryStream"), map[string]any{"DeliveryStreamName": "acme-orders-firehose"})
 	})
 }
 

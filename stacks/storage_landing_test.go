@@ -4,12 +4,38 @@ import (
 	"encoding/json"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/orders-pipeline/orders-pipeline/internal/orders"
 )
+
+// ingestionVariant is one pipeline with every ingestion setting moved off
+// its default, shared by the tests below so they cost one synth.
+var variant = struct {
+	once     sync.Once
+	pipeline *Pipeline
+	err      any
+}{}
+
+func ingestionVariant(t *testing.T) *Pipeline {
+	t.Helper()
+	variant.once.Do(func() {
+		defer func() { variant.err = recover() }()
+		variant.pipeline = buildPipeline(map[string]any{
+			"resourcePrefix": "acme-", "bucketNameSuffix": "eu1",
+			"streamMode": "on-demand", "streamRetentionHours": 48,
+			"transformerBufferSizeMiB": 2, "transformerBufferIntervalSeconds": 10, "runIdCacheSeconds": 3,
+			"triggerMode": "continuous",
+		}, false)
+	})
+	if variant.err != nil {
+		t.Fatalf("building the ingestion variant: %v", variant.err)
+	}
+	return variant.pipeline
+}
 
 func TestStreamIsEncryptedAndSizedFromConfig(t *testing.T) {
 	tmpl := templateOf(t, defaultPipeline(t).Storage.Stack)
@@ -22,9 +48,9 @@ func TestStreamIsEncryptedAndSizedFromConfig(t *testing.T) {
 		tmpl.HasResource(jsii.String("AWS::Kinesis::Stream"), map[string]any{"DeletionPolicy": "Retain"})
 	})
 
-	onDemand := templateOf(t, newPipeline(t, map[string]any{"streamMode": "on-demand", "streamRetentionHours": 48, "resourcePrefix": "dev-"}).Storage.Stack)
+	onDemand := templateOf(t, ingestionVariant(t).Storage.Stack)
 	hasResource(t, onDemand, "AWS::Kinesis::Stream", map[string]any{
-		"Name": "dev-orders", "RetentionPeriodHours": 48, "ShardCount": assertions.Match_Absent(),
+		"Name": "acme-orders", "RetentionPeriodHours": 48, "ShardCount": assertions.Match_Absent(),
 		"StreamModeDetails": map[string]any{"StreamMode": "ON_DEMAND"},
 	})
 }
@@ -47,8 +73,8 @@ func TestLandingBucketSendsEventsToEventBridge(t *testing.T) {
 }
 
 func TestBucketNamingRule(t *testing.T) {
-	suffixed := templateOf(t, newPipeline(t, map[string]any{"bucketNameSuffix": "acme-eu"}).Storage.Stack)
-	hasResource(t, suffixed, "AWS::S3::Bucket", map[string]any{"BucketName": "fo-to-dw-orders-landing-area-acme-eu"})
+	suffixed := templateOf(t, ingestionVariant(t).Storage.Stack)
+	hasResource(t, suffixed, "AWS::S3::Bucket", map[string]any{"BucketName": "acme-fo-to-dw-orders-landing-area-eu1"})
 	named := templateOf(t, newPipeline(t, map[string]any{"landingBucketName": "my-landing", "bucketNameSuffix": "ignored"}).Storage.Stack)
 	hasResource(t, named, "AWS::S3::Bucket", map[string]any{"BucketName": "my-landing"})
 }
