@@ -118,6 +118,9 @@ func Transform(ev Event, s Stamp) (events.KinesisFirehoseResponse, Counts) {
 		if sc.reason != OK {
 			out[i].Result = events.KinesisFirehoseTransformedStateProcessingFailed
 			out[i].Data = r.Data
+			if out[i].Data == nil {
+				out[i].Data = []byte{} // "data":"" rather than null, which Firehose would reject
+			}
 			counts.Failed[sc.reason]++
 			continue
 		}

@@ -155,7 +155,7 @@ func TestEmptyEvent(t *testing.T) {
 // below proves nothing.
 func TestResponseSizeAccountingIsExact(t *testing.T) {
 	ev, _ := realisticEvent(2, 32*1024)
-	ev.Records = append(ev.Records, record(9999, []byte(`[]`)))
+	ev.Records = append(ev.Records, record(9999, []byte(`[]`)), record(10000, nil))
 	ev.Records[0].RecordID = `id with "quotes" & <tags> é`
 	resp, _ := Transform(ev, testStamp)
 	want := emptyResponseSize + len(resp.Records) - 1
