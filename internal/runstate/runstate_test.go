@@ -146,3 +146,14 @@ func TestCacheRereadsAfterTTL(t *testing.T) {
 		t.Fatalf("cache still has %s after its TTL, want %s", id, rot.Opened)
 	}
 }
+
+func TestClientFromEnvNeedsTheLambdaVariables(t *testing.T) {
+	env := map[string]string{"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"}
+	if _, err := runstate.ClientFromEnv(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	delete(env, "AWS_REGION")
+	if _, err := runstate.ClientFromEnv(func(k string) string { return env[k] }); err == nil {
+		t.Fatal("a client without a region was built")
+	}
+}

@@ -9,21 +9,18 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/orders-pipeline/orders-pipeline/internal/runstate"
 	"github.com/orders-pipeline/orders-pipeline/lambdas/runrotator/rotate"
 )
 
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	// AWS_ENDPOINT_URL_DYNAMODB, honoured by the SDK, points tests at dynalite.
-	awsCfg, err := config.LoadDefaultConfig(context.Background())
+	client, err := runstate.ClientFromEnv(os.Getenv)
 	if err != nil {
-		log.Error("loading the AWS configuration", "error", err)
+		log.Error("creating the DynamoDB client", "error", err)
 		os.Exit(1)
 	}
-	store := &runstate.Store{Client: dynamodb.NewFromConfig(awsCfg), Table: os.Getenv("RUN_STATE_TABLE")}
+	store := &runstate.Store{Client: client, Table: os.Getenv("RUN_STATE_TABLE")}
 	trigger := rotate.Trigger{
 		LandingBucket:    os.Getenv("LANDING_BUCKET"),
 		CompletionPrefix: os.Getenv("COMPLETION_PREFIX"),

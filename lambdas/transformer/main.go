@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/orders-pipeline/orders-pipeline/internal/runstate"
 	"github.com/orders-pipeline/orders-pipeline/lambdas/transformer/transform"
 )
@@ -47,15 +45,14 @@ func main() {
 		log.Error("RUN_ID_CACHE_SECONDS must be a number of seconds", "error", err)
 		os.Exit(1)
 	}
-	// AWS_ENDPOINT_URL_DYNAMODB, honoured by the SDK, points tests at dynalite.
-	awsCfg, err := config.LoadDefaultConfig(context.Background())
+	client, err := runstate.ClientFromEnv(os.Getenv)
 	if err != nil {
-		log.Error("loading the AWS configuration", "error", err)
+		log.Error("creating the DynamoDB client", "error", err)
 		os.Exit(1)
 	}
 	lambda.StartHandler(handler{
 		runID: &runstate.Cache{
-			Store: &runstate.Store{Client: dynamodb.NewFromConfig(awsCfg), Table: os.Getenv("RUN_STATE_TABLE")},
+			Store: &runstate.Store{Client: client, Table: os.Getenv("RUN_STATE_TABLE")},
 			TTL:   time.Duration(ttl) * time.Second,
 		},
 		log: log,
