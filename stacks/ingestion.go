@@ -1,12 +1,16 @@
 package stacks
 
 import (
+	"strconv"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesisfirehose"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/orders-pipeline/orders-pipeline/internal/config"
+	"github.com/orders-pipeline/orders-pipeline/internal/construct/gofunction"
 )
 
 // IngestionStackProps configure the ingestion stack.
@@ -30,9 +34,108 @@ type IngestionStack struct {
 	RunRotator awslambda.IFunction
 }
 
+// Firehose's S3 prefixes: orders partitioned Hive-style by processing time
+// (so crawlers and Athena see partitions), failures by error type.
+const (
+	landingDataPrefix  = LandingOrdersPrefix + "processing_date=!{timestamp:yyyy-MM-dd}/processing_hour=!{timestamp:HH}/"
+	landingErrorPrefix = LandingErrorsPrefix + "!{firehose:error-output-type}/processing_date=!{timestamp:yyyy-MM-dd}/processing_hour=!{timestamp:HH}/"
+)
+
 // NewIngestionStack defines Kinesis stream to Firehose to the S3 landing area.
 func NewIngestionStack(scope constructs.Construct, id string, props *IngestionStackProps) *IngestionStack {
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
-	notBuiltYet(stack)
-	return &IngestionStack{Stack: stack}
+	cfg, storage := props.Config, props.Storage
+	names := cfg.Names()
+	s := &IngestionStack{Stack: stack}
+
+	transformer := gofunction.New(stack, "Transformer", gofunction.Props{
+		Package:      "lambdas/transformer",
+		FunctionName: names.TransformerFunction,
+		Description:  "Stamps every order of " + names.DeliveryStream + " with processing_timestamp and the open run_id",
+		Environment: map[string]string{
+			"RUN_STATE_TABLE":      *storage.RunState.TableName(),
+			"RUN_ID_CACHE_SECONDS": strconv.Itoa(cfg.RunIDCacheSeconds),
+		},
+		// Lambda's CPU share grows with memory; 512 MB decodes a full batch in well under a second.
+		MemorySize: 512,
+		Timeout:    awscdk.Duration_Minutes(jsii.Number(1)),
+	})
+	storage.RunState.Grant(transformer.Role, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:PutItem"))
+	s.Transformer = transformer.Function
+
+	rotatorEnv := map[string]string{
+		"RUN_STATE_TABLE":   *storage.RunState.TableName(),
+		"LANDING_BUCKET":    *storage.LandingBucket.BucketName(),
+		"COMPLETION_PREFIX": CompletionPrefix,
+	}
+	if cfg.TriggerMode == "continuous" {
+		// In the continuous loop the workflow restarts when its last job
+		// succeeds; the orchestration tests check this is the chain's last job.
+		rotatorEnv["LAST_JOB_NAME"] = names.RedshiftFinalAuditJob
+	}
+	rotator := gofunction.New(stack, "RunRotator", gofunction.Props{
+		Package:     "lambdas/runrotator",
+		Description: "Closes the open run and opens the next when a batch completes",
+		Environment: rotatorEnv,
+	})
+	storage.RunState.Grant(rotator.Role, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:PutItem"), jsii.String("dynamodb:UpdateItem"))
+	s.RunRotator = rotator.Function
+
+	logs := awslogs.NewLogGroup(stack, jsii.String("DeliveryLogs"), &awslogs.LogGroupProps{
+		Retention:     awslogs.RetentionDays_ONE_MONTH,
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	destination := awskinesisfirehose.NewS3Bucket(storage.LandingBucket, &awskinesisfirehose.S3BucketProps{
+		DataOutputPrefix:  jsii.String(landingDataPrefix),
+		ErrorOutputPrefix: jsii.String(landingErrorPrefix),
+		BufferingInterval: awscdk.Duration_Seconds(jsii.Number(float64(cfg.FirehoseBufferIntervalSeconds))),
+		BufferingSize:     awscdk.Size_Mebibytes(jsii.Number(float64(cfg.FirehoseBufferSizeMiB))),
+		EncryptionKey:     storage.DataKey,
+		LoggingConfig:     awskinesisfirehose.NewEnableLogging(logs),
+		Processors: &[]awskinesisfirehose.IDataProcessor{
+			awskinesisfirehose.NewLambdaFunctionProcessor(transformer.Function, &awskinesisfirehose.DataProcessorProps{
+				BufferSize:     awscdk.Size_Mebibytes(jsii.Number(float64(cfg.TransformerBufferSizeMiB))),
+				BufferInterval: awscdk.Duration_Seconds(jsii.Number(float64(cfg.TransformerBufferIntervalSeconds))),
+				Retries:        jsii.Number(3),
+			}),
+		},
+		DataFormatConversion: &awskinesisfirehose.DataFormatConversionProps{
+			SchemaConfiguration: awskinesisfirehose.SchemaConfiguration_FromCfnTable(storage.LandingTable, nil),
+			InputFormat: awskinesisfirehose.NewOpenXJsonInputFormat(&awskinesisfirehose.OpenXJsonInputFormatProps{
+				LowercaseColumnNames: jsii.Bool(true),
+			}),
+			OutputFormat: awskinesisfirehose.NewParquetOutputFormat(&awskinesisfirehose.ParquetOutputFormatProps{
+				Compression: awskinesisfirehose.ParquetCompression_SNAPPY(),
+			}),
+		},
+	})
+	s.DeliveryStream = awskinesisfirehose.NewDeliveryStream(stack, jsii.String("DeliveryStream"), &awskinesisfirehose.DeliveryStreamProps{
+		DeliveryStreamName: jsii.String(names.DeliveryStream),
+		Source:             awskinesisfirehose.NewKinesisStreamSource(storage.Stream),
+		Destination:        destination,
+	})
+	suppressDeliveryGrants(s.DeliveryStream)
+	awscdk.Validations_Of(stack).Acknowledge(&awscdk.Acknowledgment{
+		Id:     jsii.String("CloudFormation-Validate::W7001"),
+		Reason: jsii.String("The Firehose L2 always adds its regional CIDR mapping; it is only read for destinations inside a VPC, which this stream does not use."),
+	})
+	return s
+}
+
+// suppressDeliveryGrants records why the grants the Firehose L2 writes for
+// its S3 destination are acceptable: every one is scoped to this pipeline's
+// bucket, key, table or function; the wildcards are in action names and
+// object keys the L2 chooses.
+func suppressDeliveryGrants(ds awskinesisfirehose.IDeliveryStream) {
+	suppress(ds,
+		rule("AwsSolutions-KDF1", "Firehose cannot apply its own server-side encryption when a Kinesis stream is the source; records are encrypted in the stream (aws/kinesis) and written to the landing bucket with SSE-KMS under the pipeline's data key."),
+		rule("AwsSolutions-IAM5", "Firehose writes objects with generated names under the landing bucket, so the grant covers the bucket's objects; the L2 grants read/write action groups on that one bucket only.",
+			"Action::s3:Abort*", "Action::s3:DeleteObject*", "Action::s3:GetBucket*", "Action::s3:GetObject*", "Action::s3:List*", `regex:/^Resource::.*LandingBucket.*\/\*$/`),
+		rule("AwsSolutions-IAM5", "SSE-KMS writes to the landing bucket generate and re-encrypt data keys under the pipeline's data key; the grant names that key only.",
+			"Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*"),
+		rule("AwsSolutions-IAM5", "Firehose invokes the transformer by its ARN, possibly qualified with a version; the grant covers that one function.",
+			"Resource::<TransformerFunctionFE009084.Arn>:*"),
+		rule("AwsSolutions-IAM5", "glue:GetSchemaVersion is added by the L2 for Glue Schema Registry lookups; the conversion here uses the catalog table (granted on its exact ARNs) and the action reads schemas only.",
+			"Resource::*"),
+	)
 }

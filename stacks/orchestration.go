@@ -83,9 +83,7 @@ func NewOrchestrationStack(scope constructs.Construct, id string, props *Orchest
 }
 
 // resolveInputs takes the stateful resources from the storage and warehouse
-// stacks. The landing bucket and the audit table belong to other layers;
-// where their stack does not provide them they are referenced by their
-// configured names, which are the same names those layers create.
+// stacks.
 func resolveInputs(stack awscdk.Stack, props *OrchestrationStackProps) orchestrationInputs {
 	cfg := props.Config
 	in := orchestrationInputs{
@@ -96,17 +94,8 @@ func resolveInputs(stack awscdk.Stack, props *OrchestrationStackProps) orchestra
 		staging:       props.Storage.StagingBucket,
 		athenaResults: props.Storage.AthenaResults,
 		glueCode:      props.Storage.GlueCode,
-	}
-	if props.Storage.LandingBucket != nil {
-		in.landing = props.Storage.LandingBucket
-	} else {
-		in.landing = awss3.Bucket_FromBucketName(stack, jsii.String("LandingBucket"),
-			seedBucketName(stack, cfg, in.names.LandingBucketSeed, cfg.LandingBucketName))
-	}
-	if props.Storage.AuditTable != nil {
-		in.auditTable = props.Storage.AuditTable
-	} else {
-		in.auditTable = awsdynamodb.Table_FromTableName(stack, jsii.String("AuditTable"), jsii.String(in.names.AuditTable))
+		landing:       props.Storage.LandingBucket,
+		auditTable:    props.Storage.AuditTable,
 	}
 	if props.Warehouse != nil && warehouseConfigured(props.Warehouse.Target) {
 		target := props.Warehouse.Target

@@ -430,13 +430,13 @@ func TestStagingAreaBucketsAreHardened(t *testing.T) {
 
 func TestSeedBucketNameRule(t *testing.T) {
 	stack := awscdk.NewStack(awscdk.NewApp(nil), jsii.String("Names"), nil)
-	if got := *seedBucketName(stack, config.Config{BucketNameSuffix: "dev"}, "seed", ""); got != "seed-dev" {
+	if got := *bucketName(stack, config.Config{BucketNameSuffix: "dev"}, "seed", ""); got != "seed-dev" {
 		t.Errorf("suffix: %s", got)
 	}
-	if got := *seedBucketName(stack, config.Config{BucketNameSuffix: "dev"}, "seed", "mine"); got != "mine" {
+	if got := *bucketName(stack, config.Config{BucketNameSuffix: "dev"}, "seed", "mine"); got != "mine" {
 		t.Errorf("override: %s", got)
 	}
-	resolved, _ := json.Marshal(stack.Resolve(seedBucketName(stack, config.Config{}, "seed", "")))
+	resolved, _ := json.Marshal(stack.Resolve(bucketName(stack, config.Config{}, "seed", "")))
 	if string(resolved) != `{"Fn::Join":["-",["seed",{"Ref":"AWS::AccountId"},{"Ref":"AWS::Region"}]]}` {
 		t.Errorf("default suffix: %s", resolved)
 	}

@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"regexp"
@@ -162,4 +163,35 @@ func firstLine(v any) string {
 		s = s[:i]
 	}
 	return s
+}
+
+// In the continuous loop the rule restarts the workflow on its last job's
+// success and the run rotator accepts exactly that job's event, so both
+// must name the same job; the rule also targets the rotator, so every
+// workflow start opens a new run.
+func TestContinuousLoopRotatesTheRunOnTheWorkflowsLastJob(t *testing.T) {
+	p := newPipeline(t, map[string]any{"triggerMode": "continuous"})
+	last := lastJob(p.Orchestration.Steps)
+	if last != "orders_redshift_final_audit_load" {
+		t.Fatalf("the workflow ends with %s", last)
+	}
+	hasResource(t, templateOf(t, p.Ingestion.Stack), "AWS::Lambda::Function", map[string]any{
+		"Handler":     "bootstrap",
+		"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{"LAST_JOB_NAME": last})},
+	})
+	rules := resources(t, templateOf(t, p.Orchestration.Stack), "AWS::Events::Rule")
+	if len(rules) != 1 {
+		t.Fatalf("%d trigger rules, want 1", len(rules))
+	}
+	for _, r := range rules {
+		props := r["Properties"].(map[string]any)
+		pattern, _ := json.Marshal(props["EventPattern"])
+		if !strings.Contains(string(pattern), `"jobName":["`+last+`"]`) {
+			t.Errorf("the loop rule does not wait for %s: %s", last, pattern)
+		}
+		targets, _ := json.Marshal(props["Targets"])
+		if !strings.Contains(string(targets), "RunRotator") {
+			t.Errorf("the loop rule does not target the run rotator: %s", targets)
+		}
+	}
 }

@@ -3,6 +3,7 @@ package stacks
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
@@ -41,6 +42,12 @@ type StorageStack struct {
 	GlueCode awss3.Bucket
 	// AuditTable is `orders-audit-table`, one item per run id and layer.
 	AuditTable awsdynamodb.ITable
+	// RunState holds the open run id the transformer stamps on records.
+	RunState awsdynamodb.Table
+	// Database is the Glue database `ecommerce-database`.
+	Database awsglue.CfnDatabase
+	// LandingTable is the Glue table `orders` over the landing area.
+	LandingTable awsglue.CfnTable
 }
 
 // NewStorageStack defines the stateful storage.
@@ -62,8 +69,10 @@ func NewStorageStack(scope constructs.Construct, id string, props *StorageStackP
 		Destroy:        cfg.RemovalPolicy == "destroy",
 	})
 	suppress(s.AccessLogs, rule("AwsSolutions-S1", "This is the access-log bucket itself; logging it into itself would loop."))
+	s.addLanding(cfg)
+	s.addCatalog(cfg)
+	s.addRunState(cfg)
 	s.AuditTable = newAuditTable(stack, cfg, s.DataKey)
-
 	addStagingArea(s, cfg)
 	return s
 }

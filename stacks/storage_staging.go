@@ -20,7 +20,7 @@ const athenaResultsDays = 30
 func addStagingArea(s *StorageStack, cfg config.Config) {
 	destroy := cfg.RemovalPolicy == "destroy"
 	s.StagingBucket = securebucket.New(s.Stack, "StagingBucket", securebucket.Props{
-		BucketName:            seedBucketName(s.Stack, cfg, cfg.Names().StagingBucketSeed, cfg.StagingBucketName),
+		BucketName:            bucketName(s.Stack, cfg, cfg.Names().StagingBucketSeed, cfg.StagingBucketName),
 		Key:                   s.DataKey,
 		AccessLogs:            s.AccessLogs,
 		AccessLogsPrefix:      "staging-area/",
@@ -45,19 +45,6 @@ func addStagingArea(s *StorageStack, cfg config.Config) {
 		Destroy:               destroy,
 	})
 	allowGlueLogEncryption(s)
-}
-
-// seedBucketName is a seed bucket name made globally unique: the override
-// if set, else the seed name plus bucketNameSuffix, else plus
-// "<account>-<region>" resolved at deploy time.
-func seedBucketName(stack awscdk.Stack, cfg config.Config, seed, override string) *string {
-	if override != "" {
-		return jsii.String(override)
-	}
-	if cfg.BucketNameSuffix != "" {
-		return jsii.String(seed + "-" + cfg.BucketNameSuffix)
-	}
-	return awscdk.Fn_Join(jsii.String("-"), &[]*string{jsii.String(seed), stack.Account(), stack.Region()})
 }
 
 // allowGlueLogEncryption lets CloudWatch Logs encrypt the Glue crawler and

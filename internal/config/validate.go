@@ -115,9 +115,12 @@ func contains(list []string, s string) bool {
 
 func (c Config) crossChecks() []error {
 	var errs []error
-	if c.WorkflowBatchWindowSeconds < c.FirehoseBufferIntervalSeconds {
-		errs = append(errs, fmt.Errorf("config key %q: %d must be at least firehoseBufferIntervalSeconds (%d), or the workflow could start before Firehose has flushed the closing run",
-			"workflowBatchWindowSeconds", c.WorkflowBatchWindowSeconds, c.FirehoseBufferIntervalSeconds))
+	// The transformer stamps the closing run id for up to runIdCacheSeconds
+	// after a rotation, and Firehose holds those records up to its buffer
+	// interval before writing them.
+	if c.WorkflowBatchWindowSeconds < c.FirehoseBufferIntervalSeconds+c.RunIDCacheSeconds {
+		errs = append(errs, fmt.Errorf("config key %q: %d must be at least firehoseBufferIntervalSeconds (%d) plus runIdCacheSeconds (%d), or the workflow could start before Firehose has flushed the closing run",
+			"workflowBatchWindowSeconds", c.WorkflowBatchWindowSeconds, c.FirehoseBufferIntervalSeconds, c.RunIDCacheSeconds))
 	}
 	if c.RedshiftBaseCapacityRpu%8 != 0 {
 		errs = append(errs, fmt.Errorf("config key %q: %d is not allowed; allowed: a multiple of 8 from 8 to 1024", "redshiftBaseCapacityRpu", c.RedshiftBaseCapacityRpu))

@@ -1,0 +1,159 @@
+package runstate_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/orders-pipeline/orders-pipeline/internal/runstate"
+	"github.com/orders-pipeline/orders-pipeline/internal/runstate/runstatetest"
+)
+
+func TestRunIDsSortByTimeAndAreUnique(t *testing.T) {
+	at := time.Date(2026, 11, 28, 1, 30, 0, 0, time.FixedZone("CET", 3600))
+	id := runstate.NewRunID(at)
+	if !runstate.ValidRunID(id) || id[:17] != "20261128T003000Z-" {
+		t.Fatalf("id %q", id)
+	}
+	later := runstate.NewRunID(at.Add(time.Second))
+	if later <= id {
+		t.Fatalf("%q does not sort after %q", later, id)
+	}
+	seen := map[string]bool{}
+	for i := 0; i < 10000; i++ {
+		seen[runstate.NewRunID(at)] = true
+	}
+	if len(seen) < 9990 {
+		t.Fatalf("only %d distinct ids in 10000", len(seen))
+	}
+	for _, bad := range []string{"", "20261128T003000Z", "20261128T003000Z-XYZ12345", "x20261128T003000Z-0a1b2c3d"} {
+		if runstate.ValidRunID(bad) {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestInitialRunThenRotationsChain(t *testing.T) {
+	ctx := context.Background()
+	store := runstatetest.New(t).Store()
+	first, err := store.Current(ctx)
+	if err != nil || first.OpenedBy != "initial" {
+		t.Fatalf("initial run %+v, %v", first, err)
+	}
+	again, _ := store.Current(ctx)
+	if again.ID != first.ID {
+		t.Fatalf("reading twice opened a second initial run: %s then %s", first.ID, again.ID)
+	}
+	rot, err := store.Rotate(ctx, "event-1")
+	if err != nil || rot.Closed != first.ID || rot.Opened == first.ID || rot.Duplicate {
+		t.Fatalf("rotation %+v, %v", rot, err)
+	}
+	cur, _ := store.Current(ctx)
+	if cur.ID != rot.Opened || cur.Previous != first.ID || cur.OpenedBy != "event-1" {
+		t.Fatalf("after rotation: %+v", cur)
+	}
+}
+
+func TestRedeliveredEventDoesNotRotateTwice(t *testing.T) {
+	ctx := context.Background()
+	store := runstatetest.New(t).Store()
+	r1, err := store.Rotate(ctx, "event-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := store.Rotate(ctx, "event-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dup, err := store.Rotate(ctx, "event-1")
+	if err != nil || !dup.Duplicate || dup.Opened != r2.Opened {
+		t.Fatalf("redelivery of event-1 after event-2: %+v, %v", dup, err)
+	}
+	if r2.Closed != r1.Opened {
+		t.Fatalf("event-2 closed %s, want %s", r2.Closed, r1.Opened)
+	}
+}
+
+// Concurrent distinct events each rotate exactly once and the runs form
+// one chain; concurrent copies of one event rotate once in total.
+func TestConcurrentRotationsSerialize(t *testing.T) {
+	ctx := context.Background()
+	store := runstatetest.New(t).Store()
+	start, err := store.Current(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	results := make([]runstate.Rotation, 2*n)
+	errs := make([]error, 2*n)
+	var wg sync.WaitGroup
+	for i := 0; i < 2*n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			results[i], errs[i] = store.Rotate(ctx, fmt.Sprintf("event-%d", i%n)) // each id twice
+		}(i)
+	}
+	wg.Wait()
+	closedBy := map[string]string{}
+	rotations := 0
+	for i, r := range results {
+		if errs[i] != nil {
+			t.Fatalf("rotation %d: %v", i, errs[i])
+		}
+		if r.Duplicate {
+			continue
+		}
+		rotations++
+		if _, dup := closedBy[r.Closed]; dup {
+			t.Fatalf("run %s closed twice", r.Closed)
+		}
+		closedBy[r.Closed] = r.Opened
+	}
+	if rotations != n {
+		t.Fatalf("%d rotations for %d distinct events", rotations, n)
+	}
+	// Walk the chain from the initial run: it must visit every rotation.
+	id, steps := start.ID, 0
+	for next, ok := closedBy[id]; ok; next, ok = closedBy[id] {
+		id, steps = next, steps+1
+	}
+	cur, _ := store.Current(ctx)
+	if steps != n || id != cur.ID {
+		t.Fatalf("chain of %d runs ends at %s, current is %s", steps, id, cur.ID)
+	}
+}
+
+func TestCacheRereadsAfterTTL(t *testing.T) {
+	ctx := context.Background()
+	store := runstatetest.New(t).Store()
+	now := time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC)
+	store.Now = func() time.Time { return now }
+	cache := &runstate.Cache{Store: store, TTL: 5 * time.Second}
+	before, err := cache.RunID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rot, _ := store.Rotate(ctx, "event-1")
+	now = now.Add(4 * time.Second)
+	if id, _ := cache.RunID(ctx); id != before {
+		t.Fatalf("cache reread before its TTL: %s", id)
+	}
+	now = now.Add(time.Second)
+	if id, _ := cache.RunID(ctx); id != rot.Opened {
+		t.Fatalf("cache still has %s after its TTL, want %s", id, rot.Opened)
+	}
+}
+
+func TestClientFromEnvNeedsTheLambdaVariables(t *testing.T) {
+	env := map[string]string{"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"}
+	if _, err := runstate.ClientFromEnv(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	delete(env, "AWS_REGION")
+	if _, err := runstate.ClientFromEnv(func(k string) string { return env[k] }); err == nil {
+		t.Fatal("a client without a region was built")
+	}
+}

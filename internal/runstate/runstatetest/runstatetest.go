@@ -1,0 +1,54 @@
+// Package runstatetest gives tests a run-state table in dynalite, shaped
+// like the one the storage stack declares.
+package runstatetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/orders-pipeline/orders-pipeline/internal/localserver"
+	"github.com/orders-pipeline/orders-pipeline/internal/runstate"
+)
+
+// Table is a run-state table in a fresh dynalite.
+type Table struct {
+	Endpoint string
+	Name     string
+	Client   *dynamodb.Client
+}
+
+// New starts dynalite and creates the table.
+func New(t testing.TB) Table {
+	t.Helper()
+	srv := localserver.Dynalite(t)
+	client := dynamodb.New(dynamodb.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(srv.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+	})
+	name := "orders-run-state"
+	_, err := client.CreateTable(context.Background(), &dynamodb.CreateTableInput{
+		TableName:            aws.String(name),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String(runstate.PartitionKey), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String(runstate.PartitionKey), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+	})
+	if err != nil {
+		t.Fatalf("creating the run-state table: %v", err)
+	}
+	waiter := dynamodb.NewTableExistsWaiter(client, func(o *dynamodb.TableExistsWaiterOptions) { o.MinDelay = 20 * time.Millisecond })
+	if err := waiter.Wait(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 30*time.Second); err != nil {
+		t.Fatalf("waiting for the run-state table: %v", err)
+	}
+	return Table{Endpoint: srv.URL, Name: name, Client: client}
+}
+
+// Store is a runstate.Store on the table.
+func (tb Table) Store() *runstate.Store {
+	return &runstate.Store{Client: tb.Client, Table: tb.Name}
+}
