@@ -29,6 +29,9 @@ type IngestionStack struct {
 	DeliveryStream awskinesisfirehose.IDeliveryStream
 	// Transformer stamps processing_timestamp and run_id on every record.
 	Transformer awslambda.IFunction
+	// TransformerLogs is the transformer's log group; its per-invocation
+	// counts feed the rejected-records metric of the operations stack.
+	TransformerLogs awslogs.ILogGroup
 	// RunRotator closes the open run and opens the next one; the
 	// orchestration stack makes it a target of the workflow's trigger rule.
 	RunRotator awslambda.IFunction
@@ -62,6 +65,7 @@ func NewIngestionStack(scope constructs.Construct, id string, props *IngestionSt
 	})
 	storage.RunState.Grant(transformer.Role, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:PutItem"))
 	s.Transformer = transformer.Function
+	s.TransformerLogs = transformer.LogGroup
 
 	rotatorEnv := map[string]string{
 		"RUN_STATE_TABLE":   *storage.RunState.TableName(),

@@ -1,8 +1,10 @@
 package stacks
 
 import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/orders-pipeline/orders-pipeline/internal/config"
@@ -32,6 +34,11 @@ func newPipelineAlarms(o *OperationsStack, cfg config.Config, p *Pipeline) {
 			comparison:  awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
 			metric:      ds.Metric(jsii.String("ExecuteProcessing.Success"), stat("Minimum", five)),
 			description: "Firehose could not invoke the transformer Lambda; after its retries the batch goes to the errors/ prefix."})
+	}
+	if logs := p.Ingestion.TransformerLogs; logs != nil {
+		o.addAlarm(alarmSpec{id: "TransformerRejectedRecords", threshold: 0,
+			metric:      transformerRejections(o.Stack, logs).Metric(stat("Sum", five)),
+			description: "The transformer sent records back ProcessingFailed (bad base64, not a JSON object, too large); Firehose wrote them under errors/processing-failed/ of the landing bucket. Its log line 'transformed' counts them per reason."})
 	}
 	for id, fn := range map[string]awslambda.IFunction{
 		"Transformer":  p.Ingestion.Transformer,
@@ -70,5 +77,21 @@ func deadLetterQueues(p *Pipeline) map[string]awssqs.IQueue {
 	if p.Audit.OnFailure != nil {
 		out["AuditScannerOnFailure"] = p.Audit.OnFailure
 	}
+	if p.Orchestration.TriggerDeadLetters != nil {
+		out["WorkflowTriggerDeadLetters"] = p.Orchestration.TriggerDeadLetters
+	}
 	return out
+}
+
+// transformerRejections counts, from the transformer's own log line, the
+// records it sent back ProcessingFailed: Firehose has no metric for them.
+func transformerRejections(stack awscdk.Stack, logs awslogs.ILogGroup) awslogs.MetricFilter {
+	return awslogs.NewMetricFilter(stack, jsii.String("TransformerRejections"), &awslogs.MetricFilterProps{
+		LogGroup:        logs,
+		FilterPattern:   awslogs.FilterPattern_Literal(jsii.String(`{ $.msg = "transformed" && $.rejected > 0 }`)),
+		MetricNamespace: jsii.String("OrdersPipeline"),
+		MetricName:      jsii.String("TransformerRejectedRecords"),
+		MetricValue:     jsii.String("$.rejected"),
+		Unit:            awscloudwatch.Unit_COUNT,
+	})
 }

@@ -1,9 +1,12 @@
 package stacks
 
 import (
+	"debug/elf"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -121,6 +124,28 @@ func TestWholeAppSynthesizesWithEverythingOn(t *testing.T) {
 		if art == nil || art.Template() == nil {
 			t.Errorf("no template for %s", *stack.StackName())
 		}
+	}
+	// Every Go Lambda was bundled into an arm64 bootstrap under 10 MB.
+	var bootstraps []string
+	_ = filepath.WalkDir(*asm.Directory(), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.Name() == "bootstrap" {
+			bootstraps = append(bootstraps, path)
+		}
+		return nil
+	})
+	if len(bootstraps) != 3 { // transformer, run rotator, audit scanner
+		t.Fatalf("bundled %d Lambda bootstraps, want 3: %v", len(bootstraps), bootstraps)
+	}
+	for _, b := range bootstraps {
+		f, err := elf.Open(b)
+		if err != nil {
+			t.Fatalf("%s: %v", b, err)
+		}
+		st, _ := os.Stat(b)
+		if f.Machine != elf.EM_AARCH64 || st.Size() >= 10<<20 {
+			t.Errorf("%s: machine %v, %d bytes", b, f.Machine, st.Size())
+		}
+		f.Close()
 	}
 }
 

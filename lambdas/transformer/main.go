@@ -33,8 +33,10 @@ func (h handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		return nil, err
 	}
 	resp, counts := transform.Transform(ev, transform.Stamp{RunID: runID, At: time.Now()})
+	// "rejected" is what the operations stack's metric filter counts: records
+	// Firehose will write under the errors/ prefix instead of the landing area.
 	h.log.Info("transformed", "invocation_id", ev.InvocationID, "run_id", runID,
-		"records", counts.Records, "ok", counts.OK, "failed", counts.Failed)
+		"records", counts.Records, "ok", counts.OK, "rejected", counts.Records-counts.OK, "failed", counts.Failed)
 	return json.Marshal(resp)
 }
 

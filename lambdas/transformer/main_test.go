@@ -61,7 +61,7 @@ func TestBootstrapUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 		}
 	}
 	// The structured log line counts the failures per reason.
-	if out := fn.Output(); !strings.Contains(out, `"failed":{"bad_base64":1,"not_object":1}`) {
+	if out := fn.Output(); !strings.Contains(out, `"rejected":2,"failed":{"bad_base64":1,"not_object":1}`) {
 		t.Errorf("no per-reason count in the log:\n%s", out)
 	}
 }
