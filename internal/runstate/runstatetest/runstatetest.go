@@ -3,9 +3,7 @@
 package runstatetest
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -32,19 +30,12 @@ func New(t testing.TB) Table {
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
 	})
 	name := "orders-run-state"
-	_, err := client.CreateTable(context.Background(), &dynamodb.CreateTableInput{
+	localserver.CreateTable(t, client, &dynamodb.CreateTableInput{
 		TableName:            aws.String(name),
 		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String(runstate.PartitionKey), AttributeType: types.ScalarAttributeTypeS}},
 		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String(runstate.PartitionKey), KeyType: types.KeyTypeHash}},
 		BillingMode:          types.BillingModePayPerRequest,
 	})
-	if err != nil {
-		t.Fatalf("creating the run-state table: %v", err)
-	}
-	waiter := dynamodb.NewTableExistsWaiter(client, func(o *dynamodb.TableExistsWaiterOptions) { o.MinDelay = 20 * time.Millisecond })
-	if err := waiter.Wait(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 30*time.Second); err != nil {
-		t.Fatalf("waiting for the run-state table: %v", err)
-	}
 	return Table{Endpoint: srv.URL, Name: name, Client: client}
 }
 

@@ -95,9 +95,7 @@ func Start(t testing.TB) *Env {
 	creds := credentials.NewStaticCredentialsProvider("test", "test", "")
 	e.Dynamo = dynamodb.New(dynamodb.Options{Region: localserver.GoawsRegion, Credentials: creds, BaseEndpoint: aws.String(e.Dynalite.URL)})
 	e.SNS = sns.New(sns.Options{Region: localserver.GoawsRegion, Credentials: creds, BaseEndpoint: aws.String(e.Goaws.URL)})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	_, err := e.Dynamo.CreateTable(ctx, &dynamodb.CreateTableInput{
+	localserver.CreateTable(t, e.Dynamo, &dynamodb.CreateTableInput{
 		TableName: aws.String(Table),
 		AttributeDefinitions: []types.AttributeDefinition{
 			{AttributeName: aws.String(audit.RunIDKey), AttributeType: types.ScalarAttributeTypeS},
@@ -109,9 +107,6 @@ func Start(t testing.TB) *Env {
 		},
 		BillingMode: types.BillingModePayPerRequest,
 	})
-	if err != nil {
-		t.Fatalf("creating the audit table in dynalite: %v", err)
-	}
 	return e
 }
 
