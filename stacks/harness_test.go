@@ -16,23 +16,42 @@ import (
 // pipeline built from cdk.json's defaults with Lambda bundling skipped; the
 // few tests that need other settings build their own (newPipeline).
 
-var shared = struct {
+type sharedBuild struct {
 	once     sync.Once
 	pipeline *Pipeline
 	err      any
-}{}
+}
+
+var (
+	sharedMu     sync.Mutex
+	sharedBuilds = map[string]*sharedBuild{}
+)
+
+// sharedPipeline builds the pipeline with overrides once per name and hands
+// the same one to every test that asks for that name.
+func sharedPipeline(t *testing.T, name string, overrides map[string]any) *Pipeline {
+	t.Helper()
+	sharedMu.Lock()
+	b := sharedBuilds[name]
+	if b == nil {
+		b = &sharedBuild{}
+		sharedBuilds[name] = b
+	}
+	sharedMu.Unlock()
+	b.once.Do(func() {
+		defer func() { b.err = recover() }()
+		b.pipeline = buildPipeline(overrides, false)
+	})
+	if b.err != nil {
+		t.Fatalf("building the %s pipeline: %v", name, b.err)
+	}
+	return b.pipeline
+}
 
 // defaultPipeline is the pipeline with cdk.json's defaults and cdk-nag on.
 func defaultPipeline(t *testing.T) *Pipeline {
 	t.Helper()
-	shared.once.Do(func() {
-		defer func() { shared.err = recover() }()
-		shared.pipeline = buildPipeline(nil, false)
-	})
-	if shared.err != nil {
-		t.Fatalf("building the default pipeline: %v", shared.err)
-	}
-	return shared.pipeline
+	return sharedPipeline(t, "default", nil)
 }
 
 // newPipeline builds a pipeline with context overrides (as `-c key=value` would).

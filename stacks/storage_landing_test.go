@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
@@ -14,27 +13,14 @@ import (
 
 // ingestionVariant is one pipeline with every ingestion setting moved off
 // its default, shared by the tests below so they cost one synth.
-var variant = struct {
-	once     sync.Once
-	pipeline *Pipeline
-	err      any
-}{}
-
 func ingestionVariant(t *testing.T) *Pipeline {
 	t.Helper()
-	variant.once.Do(func() {
-		defer func() { variant.err = recover() }()
-		variant.pipeline = buildPipeline(map[string]any{
-			"resourcePrefix": "acme-", "bucketNameSuffix": "eu1",
-			"streamMode": "on-demand", "streamRetentionHours": 48,
-			"transformerBufferSizeMiB": 2, "transformerBufferIntervalSeconds": 10, "runIdCacheSeconds": 3,
-			"triggerMode": "continuous",
-		}, false)
+	return sharedPipeline(t, "ingestion variant", map[string]any{
+		"resourcePrefix": "acme-", "bucketNameSuffix": "eu1",
+		"streamMode": "on-demand", "streamRetentionHours": 48,
+		"transformerBufferSizeMiB": 2, "transformerBufferIntervalSeconds": 10, "runIdCacheSeconds": 3,
+		"triggerMode": "continuous",
 	})
-	if variant.err != nil {
-		t.Fatalf("building the ingestion variant: %v", variant.err)
-	}
-	return variant.pipeline
 }
 
 func TestStreamIsEncryptedAndSizedFromConfig(t *testing.T) {

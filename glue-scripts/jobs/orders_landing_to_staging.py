@@ -12,6 +12,7 @@ import logging
 import sys
 from typing import Dict, List
 
+import bookmarks
 import glue_logging
 import job_args
 import orders_schema
@@ -54,12 +55,8 @@ def main(argv=None) -> None:  # pragma: no cover - needs the Glue Spark runtime
     job = Job(glue)
     job.init(args[job_args.JOB_NAME], args)
 
-    landing = glue.create_dynamic_frame.from_catalog(
-        database=args["database"], table_name=args["landing_table"], transformation_ctx=LANDING_CONTEXT,
-    ).toDF()
-    if landing.isEmpty():
-        log.info("no new landing data since the last bookmark: nothing to write")
-        job.commit()
+    landing = bookmarks.read_new_rows(glue, job, args["database"], args["landing_table"], LANDING_CONTEXT, log)
+    if landing is None:
         return
 
     staging = landing

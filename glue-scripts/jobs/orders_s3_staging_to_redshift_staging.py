@@ -16,6 +16,7 @@ import re
 import sys
 from typing import List
 
+import bookmarks
 import glue_logging
 import job_args
 import orders_schema
@@ -70,12 +71,8 @@ def main(argv=None) -> None:  # pragma: no cover - needs the Glue Spark runtime
     job = Job(glue)
     job.init(args[job_args.JOB_NAME], args)
 
-    staging = glue.create_dynamic_frame.from_catalog(
-        database=args["database"], table_name=args["staging_table"], transformation_ctx=STAGING_CONTEXT,
-    ).toDF()
-    if staging.isEmpty():
-        log.info("no new staging data since the last bookmark: nothing to load")
-        job.commit()
+    staging = bookmarks.read_new_rows(glue, job, args["database"], args["staging_table"], STAGING_CONTEXT, log)
+    if staging is None:
         return
 
     # COPY maps Parquet columns to table columns by position.

@@ -106,3 +106,56 @@ def test_bookmark_contexts_are_stable():
     # Renaming a transformation_ctx drops its bookmark and reprocesses everything.
     assert to_staging.LANDING_CONTEXT == "landing_orders"
     assert to_redshift.STAGING_CONTEXT == "staging_orders"
+
+
+class _Frame:
+    def __init__(self, rows):
+        self.rows = rows
+
+    def isEmpty(self):
+        return not self.rows
+
+
+class _Glue:
+    """Records the catalog read; stands in for GlueContext, which needs Spark."""
+
+    def __init__(self, rows):
+        self.rows, self.reads = rows, []
+        self.create_dynamic_frame = self
+
+    def from_catalog(self, **kwargs):
+        self.reads.append(kwargs)
+        rows = self.rows
+
+        class _Dynamic:
+            def toDF(self):
+                return _Frame(rows)
+        return _Dynamic()
+
+
+class _Job:
+    commits = 0
+
+    def commit(self):
+        self.commits += 1
+
+
+def test_nothing_new_commits_the_bookmark_and_writes_nothing():
+    import logging
+    import bookmarks
+    glue, job = _Glue([]), _Job()
+    assert bookmarks.read_new_rows(glue, job, "ecommerce-database", "orders", to_staging.LANDING_CONTEXT,
+                                   logging.getLogger("test")) is None
+    assert job.commits == 1
+    assert glue.reads == [{"database": "ecommerce-database", "table_name": "orders",
+                           "transformation_ctx": "landing_orders"}]
+
+
+def test_new_rows_are_returned_and_the_bookmark_waits_for_the_write():
+    import logging
+    import bookmarks
+    glue, job = _Glue([{"order_id": "o-1"}]), _Job()
+    frame = bookmarks.read_new_rows(glue, job, "ecommerce-database", "staging_orders",
+                                    to_redshift.STAGING_CONTEXT, logging.getLogger("test"))
+    assert frame is not None and frame.rows == [{"order_id": "o-1"}]
+    assert job.commits == 0
