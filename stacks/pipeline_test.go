@@ -220,3 +220,36 @@ func TestContinuousLoopRotatesTheRunOnTheWorkflowsLastJob(t *testing.T) {
 		}
 	}
 }
+
+// Stateful resources are retained unless removalPolicy=destroy, which
+// deletes them and empties every bucket first.
+func TestStatefulResourcesFollowTheRemovalPolicy(t *testing.T) {
+	stateful := []string{"AWS::S3::Bucket", "AWS::Kinesis::Stream", "AWS::DynamoDB::Table", "AWS::KMS::Key",
+		"AWS::SecretsManager::Secret", "AWS::RedshiftServerless::Namespace", "AWS::RedshiftServerless::Workgroup"}
+	check := func(p *Pipeline, want string) {
+		t.Helper()
+		buckets, autoDeletes := 0, 0
+		for _, stack := range []awscdk.Stack{p.Storage.Stack, p.Warehouse.Stack} {
+			tmpl := templateOf(t, stack)
+			for _, typ := range stateful {
+				for id, r := range resources(t, tmpl, typ) {
+					if r["DeletionPolicy"] != want {
+						t.Errorf("%s %s (%s) has DeletionPolicy %v, want %s", *stack.StackName(), id, typ, r["DeletionPolicy"], want)
+					}
+					if typ == "AWS::S3::Bucket" {
+						buckets++
+					}
+				}
+			}
+			autoDeletes += len(resources(t, tmpl, "Custom::S3AutoDeleteObjects"))
+		}
+		if want == "Delete" && autoDeletes != buckets {
+			t.Errorf("%d of %d buckets are emptied before deletion", autoDeletes, buckets)
+		}
+		if want == "Retain" && autoDeletes != 0 {
+			t.Errorf("%d retained buckets would be emptied", autoDeletes)
+		}
+	}
+	check(defaultPipeline(t), "Retain")
+	check(newPipeline(t, map[string]any{"removalPolicy": "destroy"}), "Delete")
+}
