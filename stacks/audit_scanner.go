@@ -84,7 +84,7 @@ func newAuditScanner(stack awscdk.Stack, cfg config.Config, props auditScannerPr
 	}))
 	suppress(fn.Role,
 		rule("AwsSolutions-IAM5", "dynamodb:ListStreams has no resource-level permissions, so the stream mapping's grant needs Resource *; "+
-			"the kms:GenerateDataKey* / kms:ReEncrypt* families are what SNS and SQS SSE call and are granted on the one DataKey only.",
+			"the kms:GenerateDataKey* / kms:ReEncrypt* families are what publishing to the SSE-KMS topics calls and are granted on the one DataKey only.",
 			"Resource::*", "Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*"),
 	)
 	return fn.Function
