@@ -66,11 +66,13 @@ func NewStorageStack(scope constructs.Construct, id string, props *StorageStackP
 	// Only AWS services (S3, Firehose, DynamoDB, Glue, Redshift) may create
 	// grants on the data key, on a caller's behalf (CT.KMS.PR.3).
 	s.DataKey.AddToResourcePolicy(servicekey.GrantsOnlyForAWSServices(), nil)
-	// Server access logs cannot be delivered to an SSE-KMS bucket, so this
-	// one bucket uses S3-managed keys (Control Tower exemption S3.PR.10).
+	// Server access logs cannot be delivered to an SSE-KMS or an Object Lock
+	// bucket, so this one bucket has S3-managed keys and no Object Lock
+	// (Control Tower exemptions S3.PR.10 and S3.PR.9).
 	s.AccessLogs = securebucket.New(stack, "AccessLogs", securebucket.Props{
-		ExpirationDays: 90,
-		Destroy:        cfg.RemovalPolicy == "destroy",
+		AccessLogDestination: true,
+		ExpirationDays:       90,
+		Destroy:              cfg.RemovalPolicy == "destroy",
 	})
 	suppress(s.AccessLogs, rule("AwsSolutions-S1", "This is the access-log bucket itself; logging it into itself would loop."))
 	s.addLanding(cfg)

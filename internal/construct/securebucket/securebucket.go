@@ -1,7 +1,8 @@
 // Package securebucket is the one way this project makes an S3 bucket:
 // public access blocked, TLS-only, KMS-encrypted with bucket keys,
 // versioned, access-logged, with lifecycle rules from config, object
-// events sent to EventBridge and S3 Object Lock switched on.
+// events sent to EventBridge and S3 Object Lock switched on (except on the
+// access-log destination, see Props.AccessLogDestination).
 package securebucket
 
 import (
@@ -17,8 +18,13 @@ type Props struct {
 	// BucketName; nil lets CloudFormation choose.
 	BucketName *string
 	// Key encrypts every object (SSE-KMS with an S3 bucket key, which keeps
-	// KMS request costs low).
+	// KMS request costs low). Nil means S3-managed keys.
 	Key awskms.IKey
+	// AccessLogDestination marks the bucket that receives the other
+	// buckets' S3 server access logs. S3 delivers no access logs to a bucket
+	// with Object Lock enabled or with SSE-KMS default encryption, so this
+	// one bucket has neither (Key must be nil).
+	AccessLogDestination bool
 	// AccessLogs receives the server access logs under AccessLogsPrefix.
 	AccessLogs       awss3.IBucket
 	AccessLogsPrefix string
@@ -45,6 +51,9 @@ func New(scope constructs.Construct, id string, props Props) awss3.Bucket {
 	if props.ExpirationDays > 0 {
 		rule.Expiration = awscdk.Duration_Days(jsii.Number(float64(props.ExpirationDays)))
 	}
+	if props.AccessLogDestination && props.Key != nil {
+		panic("securebucket " + id + ": S3 delivers no server access logs to an SSE-KMS bucket; leave Key nil")
+	}
 	removal := awscdk.RemovalPolicy_RETAIN
 	if props.Destroy {
 		removal = awscdk.RemovalPolicy_DESTROY
@@ -59,11 +68,10 @@ func New(scope constructs.Construct, id string, props Props) awss3.Bucket {
 		LifecycleRules:    &[]*awss3.LifecycleRule{rule},
 		// Object Lock without a default retention: nothing is locked unless a
 		// writer asks for it per object, so versions are still deleted by the
-		// lifecycle rules, auto-delete in destroy mode still empties the
-		// bucket and S3 server access logs are still delivered (they refuse
-		// only targets with a default retention). It is there so the switch
-		// (which can only be set when a bucket is created) is already on.
-		ObjectLockEnabled: jsii.Bool(true),
+		// lifecycle rules and auto-delete in destroy mode still empties the
+		// bucket. It is there so the switch (best set when a bucket is
+		// created) is already on if a retention is ever required.
+		ObjectLockEnabled: jsii.Bool(!props.AccessLogDestination),
 		RemovalPolicy:     removal,
 		AutoDeleteObjects: jsii.Bool(props.Destroy),
 	}

@@ -1,6 +1,7 @@
 package securebucket
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -17,33 +18,55 @@ func synth(t *testing.T) assertions.Template {
 	// allowed by bucket policy, not by the log-delivery ACL.
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{"@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": true}})
 	stack := awscdk.NewStack(app, jsii.String("Buckets"), nil)
-	logs := New(stack, "Logs", Props{ExpirationDays: 90})
+	logs := New(stack, "Logs", Props{AccessLogDestination: true, ExpirationDays: 90})
 	key := awskms.NewKey(stack, jsii.String("Key"), nil)
 	New(stack, "Data", Props{Key: key, AccessLogs: logs, AccessLogsPrefix: "data/", Destroy: true})
 	return assertions.Template_FromStack(stack, nil)
 }
 
-func TestEveryBucketSendsEventsToEventBridgeAndHasObjectLock(t *testing.T) {
+func TestEveryBucketSendsEventsToEventBridge(t *testing.T) {
 	tmpl := synth(t)
 	tmpl.ResourceCountIs(jsii.String("AWS::S3::Bucket"), jsii.Number(2))
 	tmpl.AllResourcesProperties(jsii.String("AWS::S3::Bucket"), map[string]any{
 		"NotificationConfiguration": map[string]any{"EventBridgeConfiguration": map[string]any{"EventBridgeEnabled": true}},
-		"ObjectLockEnabled":         true,
 		"VersioningConfiguration":   map[string]any{"Status": "Enabled"},
 		"PublicAccessBlockConfiguration": map[string]any{
 			"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true,
 		},
 	})
-	// No default retention: lifecycle expiry, auto-delete and access log
-	// delivery must keep working.
-	for id, b := range *tmpl.FindResources(jsii.String("AWS::S3::Bucket"), nil) {
-		if _, ok := (*b)["Properties"].(map[string]any)["ObjectLockConfiguration"]; ok {
-			t.Errorf("%s has an Object Lock default retention", id)
-		}
-	}
 	// EventBridge is switched on natively, not by the CDK's notifications
 	// custom resource and its Lambda.
 	tmpl.ResourceCountIs(jsii.String("Custom::S3BucketNotifications"), jsii.Number(0))
+}
+
+func TestDataBucketsHaveObjectLockWithoutRetentionAndTheLogBucketNone(t *testing.T) {
+	tmpl := synth(t)
+	locked := map[string]bool{}
+	for id, b := range *tmpl.FindResources(jsii.String("AWS::S3::Bucket"), nil) {
+		props := (*b)["Properties"].(map[string]any)
+		locked[id] = props["ObjectLockEnabled"] == true
+		// No default retention: lifecycle expiry and auto-delete must keep
+		// working.
+		if _, ok := props["ObjectLockConfiguration"]; ok {
+			t.Errorf("%s has an Object Lock default retention", id)
+		}
+	}
+	for id, on := range locked {
+		// S3 delivers no access logs to an Object Lock bucket.
+		if want := strings.HasPrefix(id, "Data"); on != want {
+			t.Errorf("%s: Object Lock %v, want %v", id, on, want)
+		}
+	}
+}
+
+func TestAccessLogDestinationRefusesAKey(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("an SSE-KMS access log destination was accepted")
+		}
+	}()
+	stack := awscdk.NewStack(awscdk.NewApp(nil), jsii.String("Buckets"), nil)
+	New(stack, "Logs", Props{AccessLogDestination: true, Key: awskms.NewKey(stack, jsii.String("Key"), nil)})
 }
 
 func TestDataBucketIsKMSEncryptedAndLogged(t *testing.T) {
