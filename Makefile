@@ -44,7 +44,10 @@ tools: node-tools go-tools system-tools
 
 # The aws-cdk package ships Go `cdk init` templates whose file names do not
 # parse as Go; they would break `go vet ./...` and `gofmt -l .`.
+# A node_modules that is a symlink to a shared install is left alone: npm ci
+# empties the install behind the link before replacing the link.
 node_modules/.installed: package.json package-lock.json
+	@if [ -L node_modules ]; then echo "node_modules links to a shared install; not reinstalling it (run npm ci there)" >&2; exit 1; fi
 	npm ci --no-audit --no-fund
 	rm -rf node_modules/aws-cdk/lib/init-templates/*/go
 	touch $@

@@ -37,7 +37,7 @@ func NewAuditStack(scope constructs.Construct, id string, props *AuditStackProps
 	cfg := props.Config
 	s := &AuditStack{Stack: stack}
 	s.SuccessTopic, s.FailureTopic = newNotificationTopics(stack, cfg, props.Storage.DataKey)
-	s.OnFailure = newScannerFailureQueue(stack, props.Storage.DataKey)
+	s.OnFailure = newScannerFailureQueue(stack)
 	s.Scanner = newAuditScanner(stack, cfg, auditScannerProps{
 		Storage: props.Storage, Success: s.SuccessTopic, Failure: s.FailureTopic, OnFailure: s.OnFailure,
 	})

@@ -29,15 +29,8 @@ type auditScannerProps struct {
 
 // newScannerFailureQueue receives the metadata (shard, sequence numbers) of
 // stream batches the scanner gave up on, so they can be found and replayed.
-func newScannerFailureQueue(stack awscdk.Stack, key awskms.IKey) awssqs.Queue {
-	q := awssqs.NewQueue(stack, jsii.String("ScannerOnFailure"), &awssqs.QueueProps{
-		Encryption:          awssqs.QueueEncryption_KMS,
-		EncryptionMasterKey: key,
-		EnforceSSL:          jsii.Bool(true),
-		RetentionPeriod:     awscdk.Duration_Days(jsii.Number(14)),
-	})
-	suppress(q, rule("AwsSolutions-SQS3", "This queue is itself the failure destination of the audit stream mapping; its messages are kept 14 days for an operator to replay, a second dead-letter queue would add nothing."))
-	return q
+func newScannerFailureQueue(stack awscdk.Stack) awssqs.Queue {
+	return newFinalQueue(stack, "ScannerOnFailure", "the audit stream mapping's failed batches")
 }
 
 // newAuditScanner defines AuditTableScannerFn on the audit table's stream.
@@ -54,6 +47,8 @@ func newAuditScanner(stack awscdk.Stack, cfg config.Config, props auditScannerPr
 			"FAILURE_TOPIC_ARN":     *props.Failure.TopicArn(),
 			"CLAIM_TIMEOUT_SECONDS": strconv.Itoa(scannerTimeoutSeconds),
 		},
+		LogGroupName: logGroupName(cfg, lambdaLogs, "audit-scanner"),
+		LogKey:       props.Storage.DataKey,
 	})
 	grantScannerTableAccess(fn.Role, table.TableArn(), props.Storage.DataKey)
 	props.Success.GrantPublish(fn.Role)
@@ -89,7 +84,7 @@ func newAuditScanner(stack awscdk.Stack, cfg config.Config, props auditScannerPr
 	}))
 	suppress(fn.Role,
 		rule("AwsSolutions-IAM5", "dynamodb:ListStreams has no resource-level permissions, so the stream mapping's grant needs Resource *; "+
-			"the kms:GenerateDataKey* / kms:ReEncrypt* families are what SNS and SQS SSE call and are granted on the one DataKey only.",
+			"the kms:GenerateDataKey* / kms:ReEncrypt* families are what publishing to the SSE-KMS topics calls and are granted on the one DataKey only.",
 			"Resource::*", "Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*"),
 	)
 	return fn.Function

@@ -89,7 +89,10 @@ func TestAuditStreamMappingDeliveryGuarantees(t *testing.T) {
 			t.Errorf("filter pattern = %v, want %v", pattern, wantPattern)
 		}
 	}
-	hasResource(t, tmpl, "AWS::SQS::Queue", map[string]any{"KmsMasterKeyId": assertions.Match_AnyValue()})
+	hasResource(t, tmpl, "AWS::SQS::Queue", map[string]any{
+		"SqsManagedSseEnabled": true,
+		"RedriveAllowPolicy":   map[string]any{"redrivePermission": "denyAll"},
+	})
 	hasResource(t, tmpl, "AWS::Lambda::Function", map[string]any{
 		"FunctionName":  "AuditTableScannerFn",
 		"Architectures": []any{"arm64"},

@@ -60,8 +60,10 @@ func NewIngestionStack(scope constructs.Construct, id string, props *IngestionSt
 			"RUN_ID_CACHE_SECONDS": strconv.Itoa(cfg.RunIDCacheSeconds),
 		},
 		// Lambda's CPU share grows with memory; 512 MB decodes a full batch in well under a second.
-		MemorySize: 512,
-		Timeout:    awscdk.Duration_Minutes(jsii.Number(1)),
+		MemorySize:   512,
+		Timeout:      awscdk.Duration_Minutes(jsii.Number(1)),
+		LogGroupName: logGroupName(cfg, lambdaLogs, "transformer"),
+		LogKey:       storage.DataKey,
 	})
 	storage.RunState.Grant(transformer.Role, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:PutItem"))
 	s.Transformer = transformer.Function
@@ -78,15 +80,19 @@ func NewIngestionStack(scope constructs.Construct, id string, props *IngestionSt
 		rotatorEnv["LAST_JOB_NAME"] = names.RedshiftFinalAuditJob
 	}
 	rotator := gofunction.New(stack, "RunRotator", gofunction.Props{
-		Package:     "lambdas/runrotator",
-		Description: "Closes the open run and opens the next when a batch completes",
-		Environment: rotatorEnv,
+		Package:      "lambdas/runrotator",
+		Description:  "Closes the open run and opens the next when a batch completes",
+		Environment:  rotatorEnv,
+		LogGroupName: logGroupName(cfg, lambdaLogs, "run-rotator"),
+		LogKey:       storage.DataKey,
 	})
 	storage.RunState.Grant(rotator.Role, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:PutItem"), jsii.String("dynamodb:UpdateItem"))
 	s.RunRotator = rotator.Function
 
 	logs := awslogs.NewLogGroup(stack, jsii.String("DeliveryLogs"), &awslogs.LogGroupProps{
-		Retention:     awslogs.RetentionDays_ONE_MONTH,
+		LogGroupName:  jsii.String(logGroupName(cfg, firehoseLogs, "delivery")),
+		EncryptionKey: storage.DataKey,
+		Retention:     awslogs.RetentionDays_ONE_YEAR,
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
 	destination := awskinesisfirehose.NewS3Bucket(storage.LandingBucket, &awskinesisfirehose.S3BucketProps{

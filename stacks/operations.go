@@ -14,6 +14,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/orders-pipeline/orders-pipeline/internal/config"
+	"github.com/orders-pipeline/orders-pipeline/internal/construct/servicekey"
 )
 
 // OperationsStackProps configure the operations stack.
@@ -50,6 +51,7 @@ func NewOperationsStack(scope constructs.Construct, id string, props *Operations
 		EnableKeyRotation: jsii.Bool(true),
 		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
 	})
+	key.AddToResourcePolicy(servicekey.GrantsOnlyForAWSServices(), nil)
 	for _, service := range []string{"cloudwatch.amazonaws.com", "events.amazonaws.com"} {
 		key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(service), nil)},

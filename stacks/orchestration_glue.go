@@ -41,7 +41,9 @@ func newAthenaWorkgroup(stack awscdk.Stack, in orchestrationInputs) string {
 				OutputLocation: jsii.String("s3://" + *in.athenaResults.BucketName() + "/" + name + "/"),
 				EncryptionConfiguration: &awsathena.CfnWorkGroup_EncryptionConfigurationProperty{
 					EncryptionOption: jsii.String("SSE_KMS"),
-					KmsKey:           in.dataKey.KeyArn(),
+					// The key by its alias, a literal: a cross-stack import
+					// of the key ARN is a value CT.ATHENA.PR.2 cannot read.
+					KmsKey: jsii.String(dataKeyAlias(in.cfg)),
 				},
 			},
 		},

@@ -66,7 +66,9 @@ func deploySharedModules(stack awscdk.Stack, in orchestrationInputs) sharedModul
 		m.code = append(m.code, awsglue.Code_FromBucket(in.glueCode, jsii.String(sharedModulesPrefix+filepath.Base(f))))
 	}
 	logs := awslogs.NewLogGroup(stack, jsii.String("SharedModulesDeploymentLogs"), &awslogs.LogGroupProps{
-		Retention:     awslogs.RetentionDays_ONE_MONTH,
+		LogGroupName:  jsii.String(logGroupName(in.cfg, lambdaLogs, "shared-modules-deployment")),
+		EncryptionKey: in.dataKey,
+		Retention:     awslogs.RetentionDays_ONE_YEAR,
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
 	m.deployment = awss3deployment.NewBucketDeployment(stack, jsii.String("SharedModules"), &awss3deployment.BucketDeploymentProps{

@@ -648,17 +648,30 @@ func TestGlueRolesAreLimitedToTheirAreas(t *testing.T) {
 	}
 }
 
-func TestDataKeyLetsLogsEncryptOnlyGlueLogGroups(t *testing.T) {
+func TestDataKeyLetsLogsEncryptOnlyThePipelinesLogGroups(t *testing.T) {
 	tmpl := templateOf(t, defaultPipeline(t).Storage.Stack)
+	groups := assertions.NewCapture(nil)
 	hasResource(t, tmpl, "AWS::KMS::Key", map[string]any{"KeyPolicy": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
 		assertions.Match_ObjectLike(&map[string]any{
-			"Sid":       "GlueLogGroupsEncryption",
+			"Sid":       "PipelineLogGroupsEncryption",
 			"Principal": map[string]any{"Service": map[string]any{"Fn::Join": []any{"", []any{"logs.", map[string]any{"Ref": "AWS::Region"}, ".amazonaws.com"}}}},
-			"Condition": map[string]any{"ArnLike": map[string]any{"kms:EncryptionContext:aws:logs:arn": map[string]any{"Fn::Join": assertions.Match_ArrayWith(&[]any{
-				assertions.Match_ArrayWith(&[]any{":log-group:/aws-glue/*"}),
-			})}}},
+			"Condition": map[string]any{"ArnLike": map[string]any{"kms:EncryptionContext:aws:logs:arn": groups}},
 		}),
 	})}})
+	raw, _ := json.Marshal(groups.AsArray())
+	for _, pattern := range []string{
+		":log-group:/aws-glue/*",
+		":log-group:/aws/lambda/orders-pipeline-dev-*",
+		":log-group:/aws/kinesisfirehose/orders-pipeline-dev-*",
+		":log-group:/aws/vpcflowlogs/orders-pipeline-dev-*",
+	} {
+		if !strings.Contains(string(raw), pattern) {
+			t.Errorf("the Logs service may not use the data key for %s: %s", pattern, raw)
+		}
+	}
+	if n := strings.Count(string(raw), ":log-group:"); n != 4 {
+		t.Errorf("the Logs service may use the data key for %d log-group patterns, want 4: %s", n, raw)
+	}
 }
 
 func TestEveryJobGetsTheSharedModules(t *testing.T) {

@@ -71,12 +71,7 @@ func newTriggerRule(stack awscdk.Stack, in orchestrationInputs, wf awsglue.Workf
 	})
 	setEventPattern(r, pattern)
 
-	deadLetters := awssqs.NewQueue(stack, jsii.String("TriggerDeadLetters"), &awssqs.QueueProps{
-		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
-		EnforceSSL:      jsii.Bool(true),
-		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
-	})
-	suppress(deadLetters, rule("AwsSolutions-SQS3", "This queue is the dead-letter queue of the workflow trigger rule's targets."))
+	deadLetters := newFinalQueue(stack, "TriggerDeadLetters", "the start events the workflow trigger rule could not deliver")
 	maxAge := awscdk.Duration_Hours(jsii.Number(triggerMaxEventHours))
 
 	role := awsiam.NewRole(stack, jsii.String("TriggerRole"), &awsiam.RoleProps{

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -55,7 +56,7 @@ func NewPublisherStack(scope constructs.Construct, id string, props *PublisherSt
 	}
 	s := &PublisherStack{Stack: stack}
 
-	vpc := publisherVpc(stack)
+	vpc := publisherVpc(stack, cfg, storage.DataKey)
 	sg := awsec2.NewSecurityGroup(stack, jsii.String("InstanceSecurityGroup"), &awsec2.SecurityGroupProps{
 		Vpc:              vpc,
 		Description:      jsii.String("Orders publisher: no inbound rules (Session Manager only), outbound HTTPS to AWS APIs"),
@@ -145,20 +146,26 @@ func NewPublisherStack(scope constructs.Construct, id string, props *PublisherSt
 
 // publisherVpc has one public subnet in one zone, no NAT gateway, flow logs
 // and a free S3 gateway endpoint for the binary download and the manifests.
-func publisherVpc(stack awscdk.Stack) awsec2.Vpc {
+// The subnet gives no public address by default: the instance asks for its
+// own, so nothing else launched there is reachable by accident.
+func publisherVpc(stack awscdk.Stack, cfg config.Config, key awskms.IKey) awsec2.Vpc {
 	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{
 		IpAddresses: awsec2.IpAddresses_Cidr(jsii.String("10.41.0.0/24")),
 		MaxAzs:      jsii.Number(1),
 		NatGateways: jsii.Number(0),
 		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{{
 			Name: jsii.String("Public"), SubnetType: awsec2.SubnetType_PUBLIC, CidrMask: jsii.Number(28),
+			MapPublicIpOnLaunch: jsii.Bool(false),
 		}},
 		GatewayEndpoints: &map[string]*awsec2.GatewayVpcEndpointOptions{
 			"S3": {Service: awsec2.GatewayVpcEndpointAwsService_S3()},
 		},
 	})
 	flowLogs := awslogs.NewLogGroup(stack, jsii.String("FlowLogs"), &awslogs.LogGroupProps{
-		Retention: awslogs.RetentionDays_ONE_MONTH,
+		LogGroupName:  jsii.String(logGroupName(cfg, flowLogsService, "publisher")),
+		EncryptionKey: key,
+		// Rejected connections only, so a year of them stays small.
+		Retention: awslogs.RetentionDays_ONE_YEAR,
 		// Flow logs are diagnostics of a throwaway tool VPC.
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/orders-pipeline/orders-pipeline/internal/config"
 	"github.com/orders-pipeline/orders-pipeline/internal/construct/securebucket"
+	"github.com/orders-pipeline/orders-pipeline/internal/construct/servicekey"
 )
 
 // StorageStackProps configure the stateful storage stack.
@@ -57,16 +58,21 @@ func NewStorageStack(scope constructs.Construct, id string, props *StorageStackP
 	s := &StorageStack{Stack: stack}
 
 	s.DataKey = awskms.NewKey(stack, jsii.String("DataKey"), &awskms.KeyProps{
-		Alias:             jsii.String("alias/" + cfg.ResourcePrefix + "orders-pipeline-" + cfg.Stage),
+		Alias:             jsii.String(dataKeyAlias(cfg)),
 		Description:       jsii.String("Encrypts the orders pipeline's data at rest"),
 		EnableKeyRotation: jsii.Bool(true),
 		RemovalPolicy:     removalPolicy(cfg),
 	})
-	// Server access logs cannot be delivered to an SSE-KMS bucket, so this
-	// one bucket uses S3-managed keys.
+	// Only AWS services (S3, Firehose, DynamoDB, Glue, Redshift) may create
+	// grants on the data key, on a caller's behalf (CT.KMS.PR.3).
+	s.DataKey.AddToResourcePolicy(servicekey.GrantsOnlyForAWSServices(), nil)
+	// Server access logs cannot be delivered to an SSE-KMS or an Object Lock
+	// bucket, so this one bucket has S3-managed keys and no Object Lock
+	// (Control Tower exemptions S3.PR.10 and S3.PR.9).
 	s.AccessLogs = securebucket.New(stack, "AccessLogs", securebucket.Props{
-		ExpirationDays: 90,
-		Destroy:        cfg.RemovalPolicy == "destroy",
+		AccessLogDestination: true,
+		ExpirationDays:       90,
+		Destroy:              cfg.RemovalPolicy == "destroy",
 	})
 	suppress(s.AccessLogs, rule("AwsSolutions-S1", "This is the access-log bucket itself; logging it into itself would loop."))
 	s.addLanding(cfg)

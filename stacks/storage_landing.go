@@ -43,14 +43,8 @@ func (s *StorageStack) addLanding(cfg config.Config) {
 		AccessLogsPrefix:      "landing/",
 		ExpirationDays:        cfg.LandingExpirationDays,
 		NoncurrentVersionDays: cfg.NoncurrentVersionDays,
-		// The workflow's trigger rule matches completion files through EventBridge.
-		EventBridge: true,
-		Destroy:     cfg.RemovalPolicy == "destroy",
+		// The workflow's trigger rule matches completion files through the
+		// EventBridge events every secure bucket sends.
+		Destroy: cfg.RemovalPolicy == "destroy",
 	})
-	// Turning EventBridge on goes through the CDK's bucket-notifications
-	// custom resource, one per stack.
-	if handler := s.Stack.Node().TryFindChild(jsii.String("BucketNotificationsHandler050a0587b7544547bf325f094a3db834")); handler != nil {
-		suppress(handler, rule("AwsSolutions-IAM4", "The CDK's bucket-notifications handler runs once at deploy time to switch EventBridge delivery on; its role only has the basic Lambda logging policy plus s3:PutBucketNotification.",
-			"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"))
-	}
 }

@@ -43,12 +43,11 @@ func TestStreamIsEncryptedAndSizedFromConfig(t *testing.T) {
 
 func TestLandingBucketSendsEventsToEventBridge(t *testing.T) {
 	tmpl := templateOf(t, defaultPipeline(t).Storage.Stack)
-	hasResource(t, tmpl, "Custom::S3BucketNotifications", map[string]any{
-		"BucketName":                map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^LandingBucket"))},
-		"NotificationConfiguration": map[string]any{"EventBridgeConfiguration": map[string]any{}},
-	})
+	// Natively on the bucket: no bucket-notifications custom resource.
+	resourceCount(t, tmpl, "Custom::S3BucketNotifications", 0)
 	hasResource(t, tmpl, "AWS::S3::Bucket", map[string]any{
-		"BucketName": map[string]any{"Fn::Join": []any{"-", []any{"fo-to-dw-orders-landing-area", map[string]any{"Ref": "AWS::AccountId"}, map[string]any{"Ref": "AWS::Region"}}}},
+		"NotificationConfiguration": map[string]any{"EventBridgeConfiguration": map[string]any{"EventBridgeEnabled": true}},
+		"BucketName":                map[string]any{"Fn::Join": []any{"-", []any{"fo-to-dw-orders-landing-area", map[string]any{"Ref": "AWS::AccountId"}, map[string]any{"Ref": "AWS::Region"}}}},
 		"BucketEncryption": map[string]any{"ServerSideEncryptionConfiguration": []any{map[string]any{
 			"BucketKeyEnabled":              true,
 			"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": assertions.Match_AnyValue()},

@@ -15,8 +15,8 @@ const athenaResultsDays = 30
 
 // addStagingArea defines the S3 staging area (exploded orders, the Redshift
 // COPY files), the bucket that holds Athena's query results and the one
-// for the Glue jobs' shared modules, and lets Glue's CloudWatch log
-// encryption use the data key.
+// for the Glue jobs' shared modules, and lets CloudWatch Logs encrypt the
+// pipeline's log groups with the data key.
 func addStagingArea(s *StorageStack, cfg config.Config) {
 	destroy := cfg.RemovalPolicy == "destroy"
 	s.StagingBucket = securebucket.New(s.Stack, "StagingBucket", securebucket.Props{
@@ -44,24 +44,33 @@ func addStagingArea(s *StorageStack, cfg config.Config) {
 		NoncurrentVersionDays: 1,
 		Destroy:               destroy,
 	})
-	allowGlueLogEncryption(s)
+	allowLogEncryption(s, cfg)
 }
 
-// allowGlueLogEncryption lets CloudWatch Logs encrypt the Glue crawler and
-// job log groups with the data key, which the Glue security configuration
-// asks for; the key policy has to name the Logs service for that.
-func allowGlueLogEncryption(s *StorageStack) {
-	logsArn := awscdk.Fn_Join(jsii.String(""), &[]*string{
-		jsii.String("arn:"), s.Stack.Partition(), jsii.String(":logs:"), s.Stack.Region(), jsii.String(":"),
-		s.Stack.Account(), jsii.String(":log-group:/aws-glue/*"),
-	})
+// allowLogEncryption lets CloudWatch Logs encrypt the pipeline's log
+// groups with the data key: the Glue crawler and job groups (the Glue
+// security configuration asks for it) and the Lambda and Firehose groups
+// the other stacks name with logGroupName. The key policy has to name the
+// Logs service for that, and the condition keeps it to those groups.
+func allowLogEncryption(s *StorageStack, cfg config.Config) {
+	groupArn := func(pattern string) *string {
+		return awscdk.Fn_Join(jsii.String(""), &[]*string{
+			jsii.String("arn:"), s.Stack.Partition(), jsii.String(":logs:"), s.Stack.Region(), jsii.String(":"),
+			s.Stack.Account(), jsii.String(":log-group:" + pattern),
+		})
+	}
 	s.DataKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("GlueLogGroupsEncryption"),
+		Sid:        jsii.String("PipelineLogGroupsEncryption"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("logs."), s.Stack.Region(), jsii.String(".amazonaws.com")}), nil)},
 		Actions:    jsii.Strings("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"),
 		Resources:  jsii.Strings("*"),
 		Conditions: &map[string]interface{}{
-			"ArnLike": map[string]interface{}{"kms:EncryptionContext:aws:logs:arn": logsArn},
+			"ArnLike": map[string]interface{}{"kms:EncryptionContext:aws:logs:arn": &[]*string{
+				groupArn("/aws-glue/*"),
+				groupArn(logGroupName(cfg, lambdaLogs, "*")),
+				groupArn(logGroupName(cfg, firehoseLogs, "*")),
+				groupArn(logGroupName(cfg, flowLogsService, "*")),
+			}},
 		},
 	}), nil)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
@@ -38,8 +39,16 @@ type Props struct {
 	Timeout awscdk.Duration
 	// ReservedConcurrency caps parallel executions; 0 leaves it unreserved.
 	ReservedConcurrency int
-	// LogRetention of the function's log group; empty means one month.
+	// LogRetention of the function's log group; empty means one year, the
+	// least the Control Tower controls accept.
 	LogRetention awslogs.RetentionDays
+	// LogGroupName names the function's log group; empty lets
+	// CloudFormation choose. A key policy that lets CloudWatch Logs use
+	// LogKey can only name the log groups it covers by their names.
+	LogGroupName string
+	// LogKey encrypts the function's log group; nil leaves the CloudWatch
+	// Logs default encryption.
+	LogKey awskms.IKey
 	// ModuleRoot is the directory holding go.mod; empty searches upwards
 	// from the working directory.
 	ModuleRoot string
@@ -73,7 +82,7 @@ func New(scope constructs.Construct, id string, props Props) *GoFunction {
 		props.Timeout = awscdk.Duration_Seconds(jsii.Number(30))
 	}
 	if props.LogRetention == "" {
-		props.LogRetention = awslogs.RetentionDays_ONE_MONTH
+		props.LogRetention = awslogs.RetentionDays_ONE_YEAR
 	}
 	hash, err := SourceHash(root, props.Package)
 	if err != nil {
@@ -81,7 +90,9 @@ func New(scope constructs.Construct, id string, props Props) *GoFunction {
 	}
 
 	logGroup := awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{
-		Retention: props.LogRetention,
+		LogGroupName:  optional(props.LogGroupName),
+		EncryptionKey: props.LogKey,
+		Retention:     props.LogRetention,
 		// Logs are diagnostics, not pipeline data: they go with the function.
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})

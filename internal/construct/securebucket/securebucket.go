@@ -1,6 +1,8 @@
 // Package securebucket is the one way this project makes an S3 bucket:
 // public access blocked, TLS-only, KMS-encrypted with bucket keys,
-// versioned, access-logged, with lifecycle rules from config.
+// versioned, access-logged, with lifecycle rules from config, object
+// events sent to EventBridge and S3 Object Lock switched on (except on the
+// access-log destination, see Props.AccessLogDestination).
 package securebucket
 
 import (
@@ -16,8 +18,13 @@ type Props struct {
 	// BucketName; nil lets CloudFormation choose.
 	BucketName *string
 	// Key encrypts every object (SSE-KMS with an S3 bucket key, which keeps
-	// KMS request costs low).
+	// KMS request costs low). Nil means S3-managed keys.
 	Key awskms.IKey
+	// AccessLogDestination marks the bucket that receives the other
+	// buckets' S3 server access logs. S3 delivers no access logs to a bucket
+	// with Object Lock enabled or with SSE-KMS default encryption, so this
+	// one bucket has neither (Key must be nil).
+	AccessLogDestination bool
 	// AccessLogs receives the server access logs under AccessLogsPrefix.
 	AccessLogs       awss3.IBucket
 	AccessLogsPrefix string
@@ -25,8 +32,6 @@ type Props struct {
 	ExpirationDays int
 	// NoncurrentVersionDays expires replaced or deleted versions; 0 means 30.
 	NoncurrentVersionDays int
-	// EventBridge sends the bucket's object events to EventBridge.
-	EventBridge bool
 	// Destroy deletes the bucket and its objects with the stack (throwaway
 	// environments); otherwise the bucket is retained.
 	Destroy bool
@@ -46,21 +51,29 @@ func New(scope constructs.Construct, id string, props Props) awss3.Bucket {
 	if props.ExpirationDays > 0 {
 		rule.Expiration = awscdk.Duration_Days(jsii.Number(float64(props.ExpirationDays)))
 	}
+	if props.AccessLogDestination && props.Key != nil {
+		panic("securebucket " + id + ": S3 delivers no server access logs to an SSE-KMS bucket; leave Key nil")
+	}
 	removal := awscdk.RemovalPolicy_RETAIN
 	if props.Destroy {
 		removal = awscdk.RemovalPolicy_DESTROY
 	}
 	bp := &awss3.BucketProps{
-		BucketName:         props.BucketName,
-		BlockPublicAccess:  awss3.BlockPublicAccess_BLOCK_ALL(),
-		EnforceSSL:         jsii.Bool(true),
-		MinimumTLSVersion:  jsii.Number(1.2),
-		Versioned:          jsii.Bool(true),
-		ObjectOwnership:    awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		LifecycleRules:     &[]*awss3.LifecycleRule{rule},
-		EventBridgeEnabled: jsii.Bool(props.EventBridge),
-		RemovalPolicy:      removal,
-		AutoDeleteObjects:  jsii.Bool(props.Destroy),
+		BucketName:        props.BucketName,
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		EnforceSSL:        jsii.Bool(true),
+		MinimumTLSVersion: jsii.Number(1.2),
+		Versioned:         jsii.Bool(true),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		LifecycleRules:    &[]*awss3.LifecycleRule{rule},
+		// Object Lock without a default retention: nothing is locked unless a
+		// writer asks for it per object, so versions are still deleted by the
+		// lifecycle rules and auto-delete in destroy mode still empties the
+		// bucket. It is there so the switch (best set when a bucket is
+		// created) is already on if a retention is ever required.
+		ObjectLockEnabled: jsii.Bool(!props.AccessLogDestination),
+		RemovalPolicy:     removal,
+		AutoDeleteObjects: jsii.Bool(props.Destroy),
 	}
 	if props.Key != nil {
 		bp.Encryption = awss3.BucketEncryption_KMS
@@ -73,5 +86,12 @@ func New(scope constructs.Construct, id string, props Props) awss3.Bucket {
 		bp.ServerAccessLogsBucket = props.AccessLogs
 		bp.ServerAccessLogsPrefix = jsii.String(props.AccessLogsPrefix)
 	}
-	return awss3.NewBucket(scope, jsii.String(id), bp)
+	bucket := awss3.NewBucket(scope, jsii.String(id), bp)
+	// Object events go to the account's default EventBridge bus (AWS service
+	// events there are free). Set on the CloudFormation bucket itself: the
+	// L2 EventBridgeEnabled prop would switch it on through the CDK's
+	// bucket-notifications custom-resource Lambda instead.
+	bucket.Node().DefaultChild().(awss3.CfnBucket).AddPropertyOverride(
+		jsii.String("NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled"), jsii.Bool(true))
+	return bucket
 }
