@@ -97,12 +97,3 @@ func removalPolicy(cfg config.Config) awscdk.RemovalPolicy {
 	}
 	return awscdk.RemovalPolicy_RETAIN
 }
-
-// notBuiltYet lets a layer's stack synthesize while it has no resources.
-// Each layer's issue deletes its call when the stack gets its first resource.
-func notBuiltYet(stack awscdk.Stack) {
-	awscdk.Validations_Of(stack).Acknowledge(&awscdk.Acknowledgment{
-		Id:     jsii.String("CloudFormation-Validate::F0001"),
-		Reason: jsii.String("layer not built yet"),
-	})
-}
