@@ -5,16 +5,18 @@ SHELL := /bin/bash
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 export AWS_EC2_METADATA_DISABLED ?= true
 
-# Debian's Python packages (pytest, boto3, psycopg2) are not visible to a
-# pyenv interpreter, so the Glue script tests use the system one.
-PYTHON ?= /usr/bin/python3
+# Python tools come from PyPI, pinned in requirements.txt, into a virtualenv
+# made with PYTHON_BASE (Python 3.11, the version Glue 5.0 runs).
+PYTHON_BASE ?= python3
+VENV := $(CURDIR)/.venv
+PYTHON := $(VENV)/bin/python
 CDK := node_modules/.bin/cdk
 BIN := $(CURDIR)/.bin
 GOAWS_VERSION := v0.4.5
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
-APT_PACKAGES := python3-pytest python3-boto3 python3-psycopg2 postgresql
+APT_PACKAGES := postgresql default-jre-headless
 
-.PHONY: synth test test-go test-glue-scripts guard lint tools node-tools go-tools system-tools deploy diff destroy bench config-docs clean
+.PHONY: synth test test-go test-glue-scripts guard lint tools node-tools go-tools python-tools system-tools deploy diff destroy bench config-docs clean
 
 synth: node-tools ## Synthesize every stack into cdk.out/
 	$(CDK) synth --quiet
@@ -40,7 +42,7 @@ lint:
 	go vet ./...
 	go vet -tags guard ./test/guard/
 
-tools: node-tools go-tools system-tools
+tools: node-tools go-tools python-tools system-tools
 
 # The aws-cdk package ships Go `cdk init` templates whose file names do not
 # parse as Go; they would break `go vet ./...` and `gofmt -l .`.
@@ -63,8 +65,18 @@ $(BIN)/goaws:
 $(BIN)/aws-lambda-rie:
 	GOBIN=$(BIN) go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
+# A failed install leaves no stamp, so the next make retries it.
+$(VENV)/.installed: requirements.txt
+	@$(PYTHON_BASE) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
+	  { echo "PYTHON_BASE=$(PYTHON_BASE) is not Python 3.11 (the version Glue 5.0 runs)" >&2; exit 1; }
+	$(PYTHON_BASE) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+python-tools: $(VENV)/.installed
+
 system-tools:
-	@if ! $(PYTHON) -c 'import pytest, boto3, psycopg2' 2>/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v java >/dev/null 2>&1; then \
 	  echo "installing $(APT_PACKAGES) with apt"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
@@ -86,4 +98,4 @@ destroy: node-tools
 	$(CDK) destroy --all
 
 clean:
-	rm -rf cdk.out .bin node_modules
+	rm -rf cdk.out .bin node_modules .venv
