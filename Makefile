@@ -13,6 +13,7 @@ PYTHON := $(VENV)/bin/python
 CDK := node_modules/.bin/cdk
 BIN := $(CURDIR)/.bin
 GOAWS_VERSION := v0.4.5
+STATICCHECK_VERSION := v0.8.2
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 APT_PACKAGES := postgresql default-jre-headless
 
@@ -36,11 +37,16 @@ test-glue-scripts:
 guard: node-tools ## Control Tower guard rules over the synthesized templates
 	go test -tags guard -count=1 ./test/guard/
 
-lint:
+# gofmt, go vet, staticcheck, a tidy go.mod, and ruff over the Python.
+lint: go-tools python-tools
 	@bad=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
 	  if [ -n "$$bad" ]; then echo "gofmt would change:"; echo "$$bad"; exit 1; fi
 	go vet ./...
 	go vet -tags guard ./test/guard/
+	$(BIN)/staticcheck ./...
+	$(BIN)/staticcheck -tags guard ./test/guard/
+	@go mod tidy -diff >/dev/null || { echo "go.mod/go.sum are not tidy: run 'go mod tidy'"; go mod tidy -diff; exit 1; }
+	$(VENV)/bin/ruff check .
 
 tools: node-tools go-tools python-tools system-tools
 
@@ -56,11 +62,14 @@ node_modules/.installed: package.json package-lock.json
 
 node-tools: node_modules/.installed
 
-go-tools: $(BIN)/goaws $(BIN)/aws-lambda-rie
+go-tools: $(BIN)/goaws $(BIN)/aws-lambda-rie $(BIN)/staticcheck
 
 $(BIN)/goaws:
 	GOBIN=$(BIN) go install github.com/Admiral-Piett/goaws/app/cmd@$(GOAWS_VERSION)
 	mv $(BIN)/cmd $@
+
+$(BIN)/staticcheck:
+	GOBIN=$(BIN) go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 $(BIN)/aws-lambda-rie:
 	GOBIN=$(BIN) go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)

@@ -11,10 +11,9 @@ import sys
 import time
 from typing import Callable, Dict, Tuple
 
-import boto3
-
 import athena_counts
 import audit_table
+import boto3
 import glue_logging
 import job_args
 

@@ -12,7 +12,6 @@ import sys
 from typing import Sequence
 
 import boto3
-
 import glue_logging
 import job_args
 import redshift_data

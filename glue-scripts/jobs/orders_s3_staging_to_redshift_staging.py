@@ -50,12 +50,11 @@ def load_statements(prefix: str, copy_role_arn: str) -> List[str]:
 
 def main(argv=None) -> None:  # pragma: no cover - needs the Glue Spark runtime
     import boto3
+    import redshift_data
+    import sql_script
     from awsglue.context import GlueContext
     from awsglue.job import Job
     from pyspark.context import SparkContext
-
-    import redshift_data
-    import sql_script
 
     argv = sys.argv if argv is None else argv
     glue_logging.setup()

@@ -10,9 +10,8 @@ import logging
 import sys
 from typing import Dict, Tuple
 
-import boto3
-
 import audit_table
+import boto3
 import glue_logging
 import job_args
 import redshift_data

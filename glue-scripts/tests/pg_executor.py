@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any, List, Sequence, Tuple
 
 import psycopg2
-
 from redshift_data import Executor
 
 

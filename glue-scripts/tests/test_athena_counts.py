@@ -1,13 +1,12 @@
 """Athena count queries: building, polling, result parsing (Athena is stubbed: it has no local stand-in)."""
 from __future__ import annotations
 
-import boto3
-import pytest
-from botocore.stub import Stubber
-
 import athena_audit_load
 import athena_counts
 import audit_table
+import boto3
+import pytest
+from botocore.stub import Stubber
 from conftest import AUDIT_TABLE
 
 SEED_DB = "ecommerce-database"

@@ -1,9 +1,8 @@
 """Audit item writes against dynalite: idempotent and quiet on re-runs."""
 from __future__ import annotations
 
-import pytest
-
 import audit_table
+import pytest
 from conftest import AUDIT_TABLE
 
 
@@ -75,6 +74,7 @@ def test_other_dynamodb_errors_are_raised(dynamodb):
 def test_layers_match_the_go_contract():
     import os
     import re
+
     from conftest import REPO
 
     with open(os.path.join(REPO, "internal", "audit", "audit.go")) as f:

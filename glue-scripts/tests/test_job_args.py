@@ -1,9 +1,8 @@
 """Job arguments as Glue passes them."""
 from __future__ import annotations
 
-import pytest
-
 import job_args
+import pytest
 
 GLUE_ARGV = ["script.py", "--job-bookmark-option", "job-bookmark-disable", "--JOB_ID", "j_1",
              "--JOB_RUN_ID", "jr_abc", "--JOB_NAME", "orders_landing_audit_load", "--layer", "s3_landing",

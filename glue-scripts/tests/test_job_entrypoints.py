@@ -1,11 +1,10 @@
 """Each job's entry point refuses bad arguments before touching any AWS service."""
 from __future__ import annotations
 
-import pytest
-
 import athena_audit_load
 import job_args
 import orders_redshift_staging_to_redshift_final as final_job
+import pytest
 import redshift_audit_load
 
 SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-admin-AbCdEf"

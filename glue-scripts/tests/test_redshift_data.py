@@ -5,11 +5,10 @@ itself runs on PostgreSQL in test_sql.py."""
 from __future__ import annotations
 
 import boto3
-import pytest
-from botocore.stub import Stubber
-
 import job_args
+import pytest
 import redshift_data
+from botocore.stub import Stubber
 
 SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-admin-AbCdEf"
 TARGET = {"Database": "dev", "SecretArn": SECRET, "WorkgroupName": "orders-workgroup"}

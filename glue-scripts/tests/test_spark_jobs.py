@@ -7,12 +7,11 @@ import os
 import py_compile
 import re
 
-import pytest
-
 import orders_data
 import orders_landing_to_staging as to_staging
 import orders_s3_staging_to_redshift_staging as to_redshift
 import orders_schema
+import pytest
 import redshift_copy
 from conftest import REPO, ROOT
 
@@ -142,6 +141,7 @@ class _Job:
 
 def test_nothing_new_commits_the_bookmark_and_writes_nothing():
     import logging
+
     import bookmarks
     glue, job = _Glue([]), _Job()
     assert bookmarks.read_new_rows(glue, job, "ecommerce-database", "orders", to_staging.LANDING_CONTEXT,
@@ -153,6 +153,7 @@ def test_nothing_new_commits_the_bookmark_and_writes_nothing():
 
 def test_new_rows_are_returned_and_the_bookmark_waits_for_the_write():
     import logging
+
     import bookmarks
     glue, job = _Glue([{"order_id": "o-1"}]), _Job()
     frame = bookmarks.read_new_rows(glue, job, "ecommerce-database", "staging_orders",

@@ -5,14 +5,13 @@ import datetime
 import os
 from decimal import Decimal
 
-import psycopg2
-import pytest
-
 import audit_table
 import orders_data
 import orders_redshift_staging_to_redshift_final as final_job
 import orders_s3_staging_to_redshift_staging as load_job
 import orders_schema
+import psycopg2
+import pytest
 import redshift_audit_load
 import sql_script
 import staging_load

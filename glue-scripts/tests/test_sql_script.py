@@ -8,9 +8,8 @@ import tempfile
 
 import boto3
 import pytest
-from botocore.config import Config
-
 import sql_script
+from botocore.config import Config
 from conftest import REPO, ROOT, free_port, wait_for_port
 
 

@@ -52,7 +52,7 @@ func main() {
 		log.Error("creating the DynamoDB client", "error", err)
 		os.Exit(1)
 	}
-	lambda.StartHandler(handler{
+	lambda.Start(handler{
 		runID: &runstate.Cache{
 			Store: &runstate.Store{Client: client, Table: os.Getenv("RUN_STATE_TABLE")},
 			TTL:   time.Duration(ttl) * time.Second,
