@@ -94,8 +94,8 @@ system-tools:
 bench: ## Benchmarks whose figures the README reports
 	go test -run '^$$' -bench . -benchmem ./...
 
-config-docs: ## Regenerate cdk.json's defaults and the README's config table from internal/config
-	go run ./internal/config/cmd/gencontext cdk.json README.md
+config-docs: ## Regenerate the configuration reference from internal/config
+	go run ./internal/config/cmd/configdocs README.md
 
 deploy: node-tools ## Deploy every stack to the account of your AWS credentials
 	$(CDK) deploy --all --require-approval broadening

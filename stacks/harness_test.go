@@ -13,7 +13,7 @@ import (
 )
 
 // Synthesizing through jsii costs seconds, so the template tests share one
-// pipeline built from cdk.json's defaults with Lambda bundling skipped; the
+// pipeline built from the code's defaults with Lambda bundling skipped; the
 // few tests that need other settings build their own (newPipeline).
 
 type sharedBuild struct {
@@ -48,7 +48,7 @@ func sharedPipeline(t *testing.T, name string, overrides map[string]any) *Pipeli
 	return b.pipeline
 }
 
-// defaultPipeline is the pipeline with cdk.json's defaults and cdk-nag on.
+// defaultPipeline is the pipeline with the default config and cdk-nag on.
 func defaultPipeline(t *testing.T) *Pipeline {
 	t.Helper()
 	return sharedPipeline(t, "default", nil)

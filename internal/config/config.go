@@ -1,6 +1,7 @@
 // Package config is the pipeline's one typed configuration. Every knob a user
-// can turn is a field here, read from CDK context (defaults in cdk.json,
-// overrides with `-c key=value`, an optional config/<stage>.json file) and
+// can turn is a field here, with its default in the struct tags below, set in an optional
+// config/<stage>.json file or with `-c key=value` (cdk.json holds only the
+// CDK's own context), and
 // validated before any construct is created, so a bad value stops synth with
 // an error that names the key.
 package config

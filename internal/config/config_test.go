@@ -36,16 +36,10 @@ func load(t *testing.T, overrides map[string]any, stageDir string) (Config, erro
 	return Load(Sources{CDKJSONContext: base, Context: all, StageDir: stageDir})
 }
 
-func TestCDKJSONHoldsTheDefaults(t *testing.T) {
-	ctx := cdkJSONContext(t)
-	for k, want := range DefaultContext() {
-		got, ok := ctx[k]
-		if !ok {
-			t.Errorf("cdk.json has no default for %q (run `make config-docs`)", k)
-			continue
-		}
-		if !sameValue(got, want) {
-			t.Errorf("cdk.json %q = %v, code default = %v (run `make config-docs`)", k, got, want)
+func TestCDKJSONHoldsNoPipelineKeys(t *testing.T) {
+	for k := range cdkJSONContext(t) {
+		if ownKey.MatchString(k) {
+			t.Errorf("cdk.json sets pipeline key %q; defaults live in the code, settings in config/<stage>.json or -c", k)
 		}
 	}
 	cfg, err := load(t, nil, "")
@@ -54,6 +48,14 @@ func TestCDKJSONHoldsTheDefaults(t *testing.T) {
 	}
 	if !reflect.DeepEqual(cfg, Defaults()) {
 		t.Fatalf("config from cdk.json differs from Defaults()")
+	}
+}
+
+func TestPipelineKeyInCDKJSONIsRefused(t *testing.T) {
+	base := map[string]any{"@aws-cdk/core:newStyleStackSynthesis": true, "triggerMode": "continuous"}
+	_, err := Load(Sources{CDKJSONContext: base, Context: base})
+	if err == nil || !strings.Contains(err.Error(), `"triggerMode"`) || !strings.Contains(err.Error(), "config/<stage>.json") {
+		t.Fatalf("a pipeline key in cdk.json: %v", err)
 	}
 }
 
@@ -105,8 +107,8 @@ func TestCDKOwnContextKeysAreIgnored(t *testing.T) {
 	}
 }
 
-// Precedence: code defaults < cdk.json < config/<stage>.json < -c.
-func TestStageFileSitsBetweenCDKJSONAndCommandLine(t *testing.T) {
+// Precedence: code defaults < config/<stage>.json < -c.
+func TestStageFileSitsBetweenDefaultsAndCommandLine(t *testing.T) {
 	dir := t.TempDir()
 	stageFile := `{"streamShardCount": 4, "successEmails": ["data@example.com"], "triggerMode": "continuous"}`
 	if err := os.WriteFile(filepath.Join(dir, "prod.json"), []byte(stageFile), 0o644); err != nil {
@@ -122,9 +124,9 @@ func TestStageFileSitsBetweenCDKJSONAndCommandLine(t *testing.T) {
 	if cfg.StreamMode != "on-demand" {
 		t.Errorf("-c value lost: streamMode = %q", cfg.StreamMode)
 	}
-	// -c triggerMode equals cdk.json's value, so it cannot be told from it: the stage file wins.
-	if cfg.TriggerMode != "continuous" {
-		t.Errorf("triggerMode = %q, want the stage file's", cfg.TriggerMode)
+	// -c triggerMode equals the default and still overrides the stage file.
+	if cfg.TriggerMode != "batch-completion" {
+		t.Errorf("triggerMode = %q, want -c's batch-completion over the stage file's continuous", cfg.TriggerMode)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "bad.json"), []byte(`{"shardCount": 2}`), 0o644); err != nil {
 		t.Fatal(err)

@@ -2,19 +2,8 @@ package config
 
 import (
 	"fmt"
-	"reflect"
 	"strings"
 )
-
-// DefaultContext renders every key with its default as cdk.json holds it.
-func DefaultContext() map[string]any {
-	v := reflect.ValueOf(Defaults())
-	out := map[string]any{}
-	for _, f := range Fields() {
-		out[f.Key] = v.Field(f.index).Interface()
-	}
-	return out
-}
 
 // ReferenceTable is the README's configuration reference, generated from the struct tags.
 func ReferenceTable() string {

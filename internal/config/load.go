@@ -14,11 +14,13 @@ import (
 )
 
 // Sources are the layers a configuration is resolved from, lowest precedence
-// first: the struct defaults, the context block of cdk.json, the optional
-// stage file, then everything else in the app's context (`-c key=value`,
-// ~/.cdk.json). The CDK CLI merges cdk.json and -c before the app sees them,
-// so a context value is taken as an override only where it differs from
-// cdk.json; that is what lets a stage file sit between the two.
+// first: the struct defaults, the optional stage file, then the app's context
+// (`-c key=value`, ~/.cdk.json).
+//
+// cdk.json holds only the CDK's own context. The CDK CLI merges cdk.json and
+// -c into one context before the app sees either, so a pipeline key in
+// cdk.json could not be told from a -c value equal to it, and the stage file
+// could not sit between the two. Load refuses pipeline keys there.
 type Sources struct {
 	// CDKJSONContext is the "context" object of cdk.json.
 	CDKJSONContext map[string]any
@@ -36,15 +38,10 @@ var ownKey = regexp.MustCompile(`^[a-z][A-Za-z0-9]*$`)
 // Load resolves and validates the configuration. Every error names the key.
 func Load(src Sources) (Config, error) {
 	cfg := Defaults()
-	if err := apply(&cfg, src.CDKJSONContext, "cdk.json"); err != nil {
+	if err := refusePipelineKeys(src.CDKJSONContext); err != nil {
 		return cfg, err
 	}
-	overrides := map[string]any{}
-	for k, v := range src.Context {
-		if base, ok := src.CDKJSONContext[k]; !ok || !sameValue(base, v) {
-			overrides[k] = v
-		}
-	}
+	overrides := src.Context
 	stage := cfg.Stage
 	if v, ok := overrides["stage"]; ok {
 		stage = fmt.Sprint(v)
@@ -82,20 +79,29 @@ func Defaults() Config {
 	return cfg
 }
 
-func sameValue(a, b any) bool {
-	ja, _ := json.Marshal(a)
-	jb, _ := json.Marshal(b)
-	return string(ja) == string(jb) || fmt.Sprint(a) == fmt.Sprint(b)
+func refusePipelineKeys(cdkJSON map[string]any) error {
+	var errs []error
+	for _, k := range sortedKeys(cdkJSON) {
+		if ownKey.MatchString(k) {
+			errs = append(errs, fmt.Errorf("config key %q is set in cdk.json, where a -c value equal to it could not override "+
+				"the stage file: set it in config/<stage>.json or with -c %s=…", k, k))
+		}
+	}
+	return errors.Join(errs...)
 }
 
-func apply(cfg *Config, values map[string]any, origin string) error {
+func sortedKeys(values map[string]any) []string {
 	keys := make([]string, 0, len(values))
 	for k := range values {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	return keys
+}
+
+func apply(cfg *Config, values map[string]any, origin string) error {
 	var errs []error
-	for _, k := range keys {
+	for _, k := range sortedKeys(values) {
 		if !ownKey.MatchString(k) {
 			continue
 		}
