@@ -113,7 +113,7 @@ type glueColumn struct{ Name, Type, Comment string }
 func columnsOf(cols []orders.Column) []glueColumn {
 	out := make([]glueColumn, len(cols))
 	for i, c := range cols {
-		out[i] = glueColumn(c)
+		out[i] = glueColumn{c.Name, c.Type, c.Comment}
 	}
 	return out
 }

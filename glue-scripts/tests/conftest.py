@@ -31,6 +31,14 @@ from botocore.config import Config  # noqa: E402
 AUDIT_TABLE = "orders-audit-table"
 
 
+def contract() -> dict:
+    """The shapes shared with the Go code: internal/contract/contract.json."""
+    import json
+
+    with open(os.path.join(REPO, "internal", "contract", "contract.json")) as f:
+        return json.load(f)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -71,14 +71,12 @@ def test_other_dynamodb_errors_are_raised(dynamodb):
         audit_table.upsert_count(dynamodb, "no-such-table", "run-1", "s3_landing", 1, "job", "jr", "t")
 
 
-def test_layers_match_the_go_contract():
-    import os
-    import re
+def test_audit_item_is_the_shared_contract():
+    from conftest import contract
 
-    from conftest import REPO
-
-    with open(os.path.join(REPO, "internal", "audit", "audit.go")) as f:
-        go = f.read()
-    assert re.findall(r'Layer = "(\w+)"', go) == list(audit_table.LAYERS)
-    for attr in ("run_id", "layer", "record_count", "job_name", "job_run_id", "recorded_at"):
-        assert '"%s"' % attr in go
+    item = contract()["audit_item"]
+    assert [layer["name"] for layer in item["layers"]] == list(audit_table.LAYERS)
+    assert [layer["name"] for layer in item["layers"] if layer["role"] == "reference"] == [audit_table.S3_LANDING]
+    assert (item["partition_key"], item["sort_key"]) == (audit_table.RUN_ID_KEY, audit_table.LAYER_KEY)
+    assert [a["name"] for a in item["attributes"]] == [
+        audit_table.RECORD_COUNT_ATTR, audit_table.JOB_NAME_ATTR, audit_table.JOB_RUN_ID_ATTR, audit_table.RECORDED_AT_ATTR]

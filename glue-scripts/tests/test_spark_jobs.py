@@ -13,7 +13,7 @@ import orders_s3_staging_to_redshift_staging as to_redshift
 import orders_schema
 import pytest
 import redshift_copy
-from conftest import REPO, ROOT
+from conftest import ROOT, contract
 
 ROLE = "arn:aws:iam::123456789012:role/orders-redshift-copy"
 
@@ -27,20 +27,12 @@ def test_every_script_compiles_for_the_oldest_glue_python(path, tmp_path):
         ast.parse(f.read(), filename=path, feature_version=(3, 9))
 
 
-def go_landing_columns():
-    """Names and types of orders.LandingColumns, read from the Go source that declares the catalog table."""
-    with open(os.path.join(REPO, "internal", "orders", "order.go")) as f:
-        go = f.read()
-    consts = dict(re.findall(r'(\w+Field)\s*=\s*"(\w+)"', go))
-    body = go[go.index("var LandingColumns"):]
-    body = body[:body.index("\n}\n")]
-    entries = re.findall(r'^\s*\{(?:"(\w+)"|(\w+Field)), "([^"]+)"', body, re.M)
-    return [(name or consts[const], type_) for name, const, type_ in entries]
-
-
-def test_landing_columns_are_the_go_contract():
-    columns = go_landing_columns()
+def test_landing_columns_are_the_shared_contract():
+    table = contract()["landing_table"]
+    columns = [(c["name"], c["type"]) for c in table["columns"]]
     assert [name for name, _ in columns] == orders_schema.LANDING_COLUMNS
+    assert [c["name"] for c in table["columns"] if c["source"] == "transformer"] == orders_schema.PROCESSING_COLUMNS
+    assert [c["name"] for c in table["partition_columns"]] == orders_schema.PARTITION_COLUMNS
     struct = re.match(r"array<struct<(.*)>>$", dict(columns)[orders_schema.PRODUCTS_COLUMN]).group(1)
     assert re.findall(r"(?:^|,)(\w+):", struct) == orders_schema.PRODUCT_FIELDS
 

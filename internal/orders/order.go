@@ -1,7 +1,9 @@
 // Package orders is the shape of one order as the source system sends it to
-// the `orders` stream. The landing table declared in the Glue catalog, the
-// publisher's generator and the transformer's tests all take it from here.
+// the `orders` stream. The landing table's columns come from internal/contract,
+// which the Glue scripts' tests read too.
 package orders
+
+import "github.com/orders-pipeline/orders-pipeline/internal/contract"
 
 // Order is one order. JSON names are the landing table's column names.
 type Order struct {
@@ -25,31 +27,19 @@ type Product struct {
 }
 
 // Column is one column of a Glue table.
-type Column struct{ Name, Type, Comment string }
+type Column = contract.Column
+
+var landing = contract.Get().LandingTable
 
 // Fields the transformer stamps on every record.
-const (
-	ProcessingTimestampField = "processing_timestamp"
-	RunIDField               = "run_id"
+var (
+	ProcessingTimestampField = landing.Column("processing_timestamp").Name
+	RunIDField               = landing.Column("run_id").Name
 )
 
 // LandingColumns are the columns of the landing table `orders`, in order:
 // the source fields, then what the transformer adds.
-var LandingColumns = []Column{
-	{"order_id", "string", "Order id from the source system"},
-	{"order_timestamp", "timestamp", "When the order was placed (UTC)"},
-	{"customer_id", "string", ""},
-	{"order_status", "string", ""},
-	{"payment_method", "string", ""},
-	{"currency", "string", "ISO 4217 code"},
-	{"shipping_country", "string", "ISO 3166-1 alpha-2 code"},
-	{"products", "array<struct<product_code:string,product_name:string,category:string,quantity:int,unit_price:decimal(10,2)>>", "Order lines; use element_at(products, n) in Athena"},
-	{ProcessingTimestampField, "timestamp", "When the transformer Lambda processed the record (UTC)"},
-	{RunIDField, "string", "Run of the pipeline the record belongs to"},
-}
+var LandingColumns = landing.Columns
 
 // PartitionColumns partition the landing and staging areas by processing time (Hive style).
-var PartitionColumns = []Column{
-	{"processing_date", "string", "yyyy-MM-dd of Firehose processing time (UTC)"},
-	{"processing_hour", "string", "HH of Firehose processing time (UTC)"},
-}
+var PartitionColumns = landing.PartitionColumns
