@@ -59,12 +59,3 @@ func TestPendingClaimsGoStale(t *testing.T) {
 		t.Fatalf("a stale owner marked the notification failed: %v", err)
 	}
 }
-
-func TestSubjectStaysWithinTheSNSLimit(t *testing.T) {
-	w := reconcile.Write{RunID: strings.Repeat("r", 120), Layer: audit.RedshiftStaging, Count: 1}
-	for _, r := range []reconcile.Result{reconcile.Compare(w, 1, true), reconcile.Compare(w, 2, true), reconcile.Compare(w, 0, false)} {
-		if s := r.Subject(); len(s) > 100 || !strings.HasPrefix(s, string(r.Outcome)+": ") {
-			t.Errorf("subject %q (%d characters)", s, len(s))
-		}
-	}
-}

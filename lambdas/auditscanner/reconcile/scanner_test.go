@@ -77,7 +77,7 @@ func TestScannerAgainstDynaliteAndGoaws(t *testing.T) {
 		if m.TopicArn != rt.TopicArn(rt.SuccessTopic) {
 			t.Errorf("SUCCESS went to %s", m.TopicArn)
 		}
-		contains(t, "subject", m.Subject, "SUCCESS", "s3_staging", "1234", "run-match")
+		contains(t, "subject", m.Subject, "SUCCESS run run-match s3_staging: 1234 = landing")
 		contains(t, "message", m.Message, "SUCCESS: the S3 staging area holds the same number of records",
 			"Run id:        run-match", "Layer count:   1234", "Landing count: 1234", "Difference:    +0",
 			"orders_s3_staging_audit_load, job run jr_run-match")
@@ -105,7 +105,7 @@ func TestScannerAgainstDynaliteAndGoaws(t *testing.T) {
 		if m.TopicArn != rt.TopicArn(rt.FailureTopic) {
 			t.Errorf("FAILURE went to %s", m.TopicArn)
 		}
-		contains(t, "subject", m.Subject, "FAILURE", "redshift_final has 1200, landing 1234 (-34)", "run-short")
+		contains(t, "subject", m.Subject, "FAILURE run run-short redshift_final: 1200 vs landing 1234 (-34)")
 		contains(t, "message", m.Message, "FAILURE: the Redshift final area does not hold the same number",
 			"Layer count:   1200", "Landing count: 1234", "Difference:    -34", "What to check:",
 			"34 records of the landing area did not reach the Redshift final area", "staging-to-final job")
@@ -119,7 +119,7 @@ func TestScannerAgainstDynaliteAndGoaws(t *testing.T) {
 		if m.TopicArn != rt.TopicArn(rt.FailureTopic) {
 			t.Errorf("FAILURE went to %s", m.TopicArn)
 		}
-		contains(t, "subject", m.Subject, "FAILURE: no landing count for run run-no-landing")
+		contains(t, "subject", m.Subject, "FAILURE run run-no-landing redshift_staging: 10, no landing count")
 		contains(t, "message", m.Message, "the S3 landing area has no count for that run", "Landing count: missing",
 			"landing audit job", "run_id=run-no-landing, layer=s3_landing")
 		if _, ok := e.Get(t, "run-no-landing", audit.NotifiedLayer(audit.RedshiftStaging))[audit.NotifiedLandingAttr]; ok {
@@ -145,7 +145,7 @@ func TestScannerAgainstDynaliteAndGoaws(t *testing.T) {
 		e.Put(t, late)
 		wantNoFailures(t, s.Handle(ctx, batch(rt.Record(t, "MODIFY", "401", late))), &log)
 		m := next(t, 1)[0]
-		contains(t, "subject", m.Subject, "SUCCESS", "s3_staging matches landing (50 records)")
+		contains(t, "subject", m.Subject, "SUCCESS run run-dup s3_staging: 50 = landing")
 	})
 
 	t.Run("failing publish reports only that record and is notified on retry", func(t *testing.T) {
@@ -178,7 +178,7 @@ func TestScannerAgainstDynaliteAndGoaws(t *testing.T) {
 		}
 		wantNoFailures(t, broken.Handle(ctx, batch(ev.Records[1:]...)), &log)
 		m := next(t, 1)[0] // the FAILURE only; the SUCCESS of 502 is not repeated
-		contains(t, "subject", m.Subject, "FAILURE", "redshift_staging has 6, landing 7 (-1)")
+		contains(t, "subject", m.Subject, "FAILURE run run-pub redshift_staging: 6 vs landing 7 (-1)")
 	})
 
 	t.Run("malformed records are reported, irrelevant ones ignored", func(t *testing.T) {
