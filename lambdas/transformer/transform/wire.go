@@ -69,9 +69,18 @@ func (d *decoder) object(member func(key []byte) error) error {
 		return nil
 	}
 	for {
+		start := d.i
 		key, err := d.rawString()
 		if err != nil {
 			return err
+		}
+		if bytes.IndexByte(key, '\\') >= 0 {
+			// An escaped spelling of a name (rare) means the same name.
+			var name string
+			if err := json.Unmarshal(d.data[start:d.i], &name); err != nil {
+				return err
+			}
+			key = []byte(name)
 		}
 		d.space()
 		if d.i >= len(d.data) || d.data[d.i] != ':' {

@@ -46,6 +46,7 @@ var firehoseVariants = []struct{ name, payload string }{
 		{"recordId":"r1","approximateArrivalTimestamp":1795000000000,"data":"` + wireData1 + `"},
 		{"recordId":"r2","approximateArrivalTimestamp":1795000000000,"data":"` + wireData2 + `"}]}`},
 	{"whitespace and escaped ids", "\t{ \"invocationId\" : \"inv\\u002d1\" ,\r\n \"records\" : [ { \"recordId\" : \"r\\u0031\" , \"data\" : \"" + wireData1 + "\" } ,\n { \"recordId\":\"r2\", \"data\":\"" + wireData2 + "\" } ] }\n"},
+	{"escaped names", `{"invocation\u0049d":"inv-1","rec\u006frds":[{"recordI\u0064":"r1","dat\u0061":"` + wireData1 + `"},{"\u0072ecordId":"r2","data":"` + wireData2 + `"}]}`},
 }
 
 func TestEveryFirehoseEventShapeDecodesToTheSameRecords(t *testing.T) {
