@@ -191,8 +191,10 @@ func grantPublisher(role awsiam.Role, storage *StorageStack) {
 		Actions:   jsii.Strings("s3:PutObject"),
 		Resources: &[]*string{storage.LandingBucket.ArnForObjects(jsii.String(publisher.CompletionPrefix + "*"))},
 	}))
-	// Kinesis server-side encryption and SSE-KMS on the bucket both ask KMS
-	// for a data key in the caller's name.
+	// The completion object: SSE-KMS on the landing bucket asks KMS for a
+	// data key of the DataKey in the caller's name. The stream needs no
+	// grant here: it is encrypted with the AWS managed key aws/kinesis,
+	// whose policy lets every principal that may write to the stream use it.
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("EncryptWithDataKey"),
 		Actions:   jsii.Strings("kms:Encrypt", "kms:GenerateDataKey"),

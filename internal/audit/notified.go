@@ -12,6 +12,9 @@ const (
 	NotifyClaimAttr     = "notify_claim"      // S: stream event id that claimed the notification
 	NotifyClaimedAtAttr = "notify_claimed_at" // N: Unix seconds of the claim
 	NotifyMessageAttr   = "notify_message_id" // S: SNS message id once sent
+	// S: stream sequence number of the record claimed last, zero-padded to
+	// 40 digits so that string order is stream order.
+	NotifiedSequenceAttr = "notified_sequence"
 )
 
 // NotifiedAttributes is every attribute name the scanner may write.
@@ -19,6 +22,7 @@ var NotifiedAttributes = []string{
 	RunIDKey, LayerKey,
 	NotifiedCountAttr, NotifiedLandingAttr, NotifiedOutcomeAttr,
 	NotifyStateAttr, NotifyClaimAttr, NotifyClaimedAtAttr, NotifyMessageAttr,
+	NotifiedSequenceAttr,
 }
 
 // NotifiedLayer is the sort key of the scanner's item for layer.

@@ -222,7 +222,9 @@ type lockedBuffer struct {
 func (l *lockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.b.Len() > 1<<20 { // keep the last output bounded for long-running servers
+	// A long-running server's output is kept to its first MiB, which holds
+	// the start-up and the first failures; later output is dropped.
+	if l.b.Len() > 1<<20 {
 		return len(p), nil
 	}
 	return l.b.Write(p)

@@ -73,9 +73,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.start, "start", "", "RFC 3339 timestamp of the first generated order (default: now)")
 	fs.StringVar(&o.batchID, "batch-id", "", "id of the batch, the completion object's name (default: UTC time plus random hex)")
 	fs.Float64Var(&o.rate, "rate", 0, "most records per second; 0 is unlimited")
-	fs.DurationVar(&o.retryFor, "retry-for", 2*time.Minute, "how long the failed records of one PutRecords batch are retried before giving up")
+	fs.DurationVar(&o.retryFor, "retry-for", 2*time.Minute, "how long one PutRecords batch is retried, calls included, before giving up; also bounds the stream check and the completion object's write")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "generate or read, validate, encode and batch, but send nothing")
-	fs.StringVar(&o.progress, "progress", "auto", "progress bar: auto (on a terminal), always, never")
+	fs.StringVar(&o.progress, "progress", "auto", "progress bar: auto (on a terminal), always, never (a status line every few seconds instead)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -177,36 +177,75 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "publisher: %v; nothing was sent\n", err)
 		return ExitUsage
 	}
-	shards, err := CheckStream(ctx, kc, o.stream)
+	tty := o.progress == "always" || (o.progress == "auto" && isTerminal(stderr))
+	// From here on, the progress prints from its own goroutine too, and
+	// every line goes through it.
+	progress := NewProgress(stderr, tty, int64(src.total))
+	defer progress.Stop()
+	var shards int
+	err = bounded(ctx, o.retryFor, progress, "DescribeStreamSummary of "+o.stream, func(ctx context.Context) (err error) {
+		shards, err = CheckStream(ctx, kc, o.stream)
+		return err
+	})
 	if err != nil {
-		fmt.Fprintf(stderr, "publisher: %v\nnothing was sent; no completion object written for batch %s\n", err, o.batchID)
+		progress.Stop()
+		progress.Printf("publisher: %v\nnothing was sent; no completion object written for batch %s\n", err, o.batchID)
 		return ExitFailed
 	}
-	fmt.Fprintf(stderr, "sending batch %s to %s (%d open shards)\n", o.batchID, o.stream, shards)
-	tty := o.progress == "always" || (o.progress == "auto" && isTerminal(stderr))
-	progress := NewProgress(stderr, tty, int64(src.total))
-	sender := &Sender{Client: kc, Stream: o.stream, Rate: o.rate, Backoff: Backoff{Base: 100 * time.Millisecond, Max: 5 * time.Second}, OnAck: progress.Update}
+	progress.Printf("sending batch %s to %s (%d open shards)\n", o.batchID, o.stream, shards)
+	sender := &Sender{
+		Client: kc, Stream: o.stream, Rate: o.rate,
+		Backoff:        Backoff{Base: 100 * time.Millisecond, Max: 5 * time.Second},
+		AttemptTimeout: AttemptTimeout,
+		OnAck:          progress.Update,
+		OnCall: func(n int) {
+			progress.Waiting(fmt.Sprintf("PutRecords of %d records", n))
+		},
+	}
 	sendStart := time.Now()
 	err = publish(src, rateLimit(o.rate), func(b *Batch) error {
 		sender.Deadline = time.Now().Add(o.retryFor)
 		return sender.Send(ctx, b.Records)
 	})
 	acks := sender.Acks()
-	progress.Finish(acks)
 	if err != nil {
-		fmt.Fprintf(stderr, "publisher: %d of %d records not delivered: %v\nno completion object written for batch %s\n",
+		progress.Finish(acks)
+		progress.Printf("publisher: %d of %d records not delivered: %v\nno completion object written for batch %s\n",
 			int64(src.total)-acks.Records, src.total, err, o.batchID)
 		return ExitFailed
 	}
 	m := NewManifest(o.batchID, o.stream, acks, sendStart, time.Now())
-	key, err := WriteManifest(ctx, sc, o.bucket, m)
+	var key string
+	err = bounded(ctx, o.retryFor, progress, "PutObject of "+ManifestKey(o.batchID), func(ctx context.Context) (err error) {
+		key, err = WriteManifest(ctx, sc, o.bucket, m)
+		return err
+	})
+	progress.Finish(acks)
 	if err != nil {
 		body, _ := json.Marshal(m)
-		fmt.Fprintf(stderr, "publisher: all %d records delivered, but %v\nthe completion object would have been:\n%s\n", acks.Records, err, body)
+		progress.Printf("publisher: all %d records delivered, but %v\nthe completion object would have been:\n%s\n", acks.Records, err, body)
 		return ExitFailed
 	}
 	fmt.Fprintf(stdout, "batch %s: %d records (%d products) delivered; wrote s3://%s/%s\n", o.batchID, acks.Records, acks.Products, o.bucket, key)
 	return ExitOK
+}
+
+// AttemptTimeout bounds one PutRecords call. The largest call is 5 MiB,
+// which takes a few seconds on a slow uplink; Kinesis answers far sooner.
+const AttemptTimeout = 15 * time.Second
+
+// bounded makes one call that must end within d (the --retry-for budget),
+// shown in the progress while it runs. The SDK retries inside it.
+func bounded(ctx context.Context, d time.Duration, p *Progress, what string, call func(context.Context) error) error {
+	callCtx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	p.Waiting(what)
+	defer p.Waiting("")
+	err := call(callCtx)
+	if err != nil && ctx.Err() == nil && callCtx.Err() != nil {
+		return fmt.Errorf("%s: no answer within %v (--retry-for)", what, d)
+	}
+	return err
 }
 
 // publish encodes the source's orders into PutRecords-sized batches of at

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -69,8 +70,10 @@ type faultProxy struct {
 	fail   func(partitionKey string) bool
 	// callError, when set, answers every PutRecords call with this error.
 	callError string
-	mu        sync.Mutex
-	injected  int
+	// hang, when set, leaves every PutRecords call unanswered.
+	hang     bool
+	mu       sync.Mutex
+	injected int
 }
 
 type putRecordsBody struct {
@@ -94,6 +97,11 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	if r.Header.Get("X-Amz-Target") != "Kinesis_20131202.PutRecords" {
 		p.forward(w, r, body)
+		return
+	}
+	if p.hang {
+		p.events.add("PutRecords unanswered")
+		<-r.Context().Done()
 		return
 	}
 	if p.callError != "" {
@@ -225,10 +233,26 @@ func startStand(t *testing.T, fail func(string) bool) *stand {
 // run runs the command as a user would, with the stand's stream and bucket.
 func run(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return runCtx(t, context.Background(), stdin, args...)
+}
+
+func runCtx(t *testing.T, ctx context.Context, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	var out, errOut bytes.Buffer
 	args = append([]string{"--stream", testStream, "--bucket", testBucket, "--s3-path-style", "--progress", "never"}, args...)
-	code = Run(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
+	code = Run(ctx, args, strings.NewReader(stdin), &out, &errOut)
 	return code, out.String(), errOut.String()
+}
+
+// runBounded runs the command with a deadline of its own, like a user's
+// Ctrl-C: a command that hangs fails the test instead of stalling it.
+func runBounded(t *testing.T, limit time.Duration, args ...string) (code int, stderr string, took time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	began := time.Now()
+	code, _, stderr = runCtx(t, ctx, "", args...)
+	return code, stderr, time.Since(began)
 }
 
 type streamRecord struct {
@@ -562,5 +586,90 @@ func TestABadInputLineSendsNothing(t *testing.T) {
 	}
 	if m := st.manifests(t)["batch-completion/from-stdin.json"]; m.RecordCount != 1 || m.ProductCount != 1 {
 		t.Fatalf("manifest %+v", m)
+	}
+}
+
+// statusLines are the periodic status lines that name what the command
+// waits for.
+func statusLines(stderr, call string) int {
+	n := 0
+	for _, l := range strings.Split(stderr, "\n") {
+		if strings.HasPrefix(l, "sent ") && strings.Contains(l, "waiting") && strings.Contains(l, call) {
+			n++
+		}
+	}
+	return n
+}
+
+// checkBounded asserts the command gave up within --retry-for plus a
+// margin, said so every StatusEvery while it waited, and wrote no
+// completion object.
+func checkBounded(t *testing.T, st *stand, retryFor, took time.Duration, call, stderr string) {
+	t.Helper()
+	t.Logf("stderr:\n%s", stderr)
+	if took > retryFor+2*time.Second {
+		t.Errorf("the command took %v with --retry-for %v", took, retryFor)
+	}
+	if n, want := statusLines(stderr, call), int(retryFor/StatusEvery); n < want {
+		t.Errorf("%d status lines naming %s in %v, want at least %d:\n%s", n, call, took, want, stderr)
+	}
+	if ms := st.manifests(t); len(ms) != 0 {
+		t.Fatalf("completion object written: %v", ms)
+	}
+}
+
+// silentServer accepts connections on 127.0.0.1 and never answers.
+func silentServer(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return "http://" + l.Addr().String()
+}
+
+func TestAStreamThatNeverAnswersEndsWithinRetryFor(t *testing.T) {
+	st := startStand(t, nil)
+	t.Setenv("AWS_ENDPOINT_URL_KINESIS", silentServer(t))
+	const retryFor = 4 * time.Second
+	code, stderr, took := runBounded(t, 3*retryFor, "--count", "10", "--retry-for", retryFor.String())
+	if code != ExitFailed || !strings.Contains(stderr, "DescribeStreamSummary of orders: no answer within 4s") || !strings.Contains(stderr, "nothing was sent") {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	checkBounded(t, st, retryFor, took, "DescribeStreamSummary", stderr)
+}
+
+func TestPutRecordsThatAreNeverAnsweredEndWithinRetryFor(t *testing.T) {
+	st := startStand(t, nil)
+	st.proxy.hang = true
+	const retryFor = 7 * time.Second
+	code, stderr, took := runBounded(t, 3*retryFor, "--count", "50", "--retry-for", retryFor.String())
+	if code != ExitFailed || !strings.Contains(stderr, "50 of 50 records not delivered") || !strings.Contains(stderr, "PutRecords of 50 records: no answer within") {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	checkBounded(t, st, retryFor, took, "PutRecords of 50 records", stderr)
+	if n := len(st.readStream(t)); n != 0 {
+		t.Fatalf("%d records in the stream", n)
 	}
 }

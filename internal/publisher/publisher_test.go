@@ -2,12 +2,17 @@ package publisher
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"github.com/orders-pipeline/orders-pipeline/internal/orders"
 )
@@ -243,4 +248,54 @@ func BenchmarkEncodeAndBatch(b *testing.B) {
 		batch.Add(r)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+// silentKinesis answers nothing: every call waits until its context ends.
+type silentKinesis struct {
+	mu    sync.Mutex
+	calls int
+}
+
+func (k *silentKinesis) PutRecords(ctx context.Context, _ *kinesis.PutRecordsInput, _ ...func(*kinesis.Options)) (*kinesis.PutRecordsOutput, error) {
+	k.mu.Lock()
+	k.calls++
+	k.mu.Unlock()
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func (k *silentKinesis) DescribeStreamSummary(ctx context.Context, _ *kinesis.DescribeStreamSummaryInput, _ ...func(*kinesis.Options)) (*kinesis.DescribeStreamSummaryOutput, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// Each call is cut at AttemptTimeout and tried again until the deadline,
+// and none runs past the deadline.
+func TestSenderBoundsEveryCallAndGivesUpAtTheDeadline(t *testing.T) {
+	k := &silentKinesis{}
+	deadline := time.Now().Add(1200 * time.Millisecond)
+	s := &Sender{Client: k, Stream: "orders", Backoff: Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond},
+		AttemptTimeout: 250 * time.Millisecond, Deadline: deadline}
+	// The test's own deadline only keeps a Send without bounds from hanging.
+	hang, stop := context.WithTimeout(context.Background(), 5*time.Second)
+	defer stop()
+	err := s.Send(hang, []Record{{Data: []byte(`{}`), PartitionKey: "k"}})
+	if over := time.Since(deadline); over > 200*time.Millisecond {
+		t.Errorf("Send returned %v after its deadline", over)
+	}
+	if !errors.Is(err, ErrDeadline) || !strings.Contains(err.Error(), "PutRecords of 1 records: no answer within") {
+		t.Fatalf("Send: %v", err)
+	}
+	if k.calls < 3 || k.calls > 5 {
+		t.Errorf("%d calls in 1.2 s of 250 ms attempts, want 4 or so", k.calls)
+	}
+
+	// The caller's own cancellation is not retried.
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	k.calls = 0
+	s.Deadline = time.Now().Add(time.Minute)
+	if err := s.Send(ctx, []Record{{Data: []byte(`{}`), PartitionKey: "k"}}); !errors.Is(err, context.DeadlineExceeded) || k.calls != 1 {
+		t.Fatalf("Send after the caller's deadline: %v after %d calls", err, k.calls)
+	}
 }

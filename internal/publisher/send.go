@@ -64,13 +64,20 @@ type Sender struct {
 	// Stream is the stream's name or ARN.
 	Stream  string
 	Backoff Backoff
-	// Deadline ends the retries; zero means no deadline.
+	// Deadline ends the retries, and no call runs past it; zero means no
+	// deadline.
 	Deadline time.Time
+	// AttemptTimeout bounds each PutRecords call, SDK retries included;
+	// zero means only Deadline does. A stream that stops answering would
+	// otherwise hold a call forever, since the SDK client has no timeout.
+	AttemptTimeout time.Duration
 	// Rate caps records per second over the whole run; 0 is unlimited.
 	Rate float64
 
 	// OnAck sees the acknowledgements after every call, for progress.
 	OnAck func(Acks)
+	// OnCall sees every PutRecords call before it is made, for progress.
+	OnCall func(records int)
 
 	acks      Acks
 	rateStart time.Time
@@ -101,6 +108,10 @@ type ShardRange struct {
 
 // ErrDeadline means some records were still unacknowledged when the deadline passed.
 var ErrDeadline = errors.New("retry deadline passed")
+
+// errNoAnswer is a call cut off by the sender's own timeout. Unlike the
+// caller's context ending, it is worth another attempt.
+var errNoAnswer = errors.New("no answer")
 
 // Acks returns what has been acknowledged so far.
 func (s *Sender) Acks() Acks { return s.acks }
@@ -148,8 +159,17 @@ func (s *Sender) put(ctx context.Context, pending []Record) ([]Record, error) {
 	} else {
 		in.StreamName = aws.String(s.Stream)
 	}
-	out, err := s.Client.PutRecords(ctx, in)
+	callCtx, cancel := s.callContext(ctx)
+	defer cancel()
+	if s.OnCall != nil {
+		s.OnCall(len(pending))
+	}
+	began := time.Now()
+	out, err := s.Client.PutRecords(callCtx, in)
 	if err != nil {
+		if ctx.Err() == nil && callCtx.Err() != nil {
+			err = fmt.Errorf("PutRecords of %d records: %w within %v", len(pending), errNoAnswer, time.Since(began).Round(100*time.Millisecond))
+		}
 		s.acks.LastError = err.Error()
 		return pending, err
 	}
@@ -171,6 +191,21 @@ func (s *Sender) put(ctx context.Context, pending []Record) ([]Record, error) {
 		s.OnAck(s.acks)
 	}
 	return failed, nil
+}
+
+// callContext is ctx bounded by AttemptTimeout and Deadline, whichever
+// comes first.
+func (s *Sender) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline := s.Deadline
+	if s.AttemptTimeout > 0 {
+		if end := time.Now().Add(s.AttemptTimeout); deadline.IsZero() || end.Before(deadline) {
+			deadline = end
+		}
+	}
+	if deadline.IsZero() {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, deadline)
 }
 
 func (s *Sender) ack(r Record, shard, seq string) {

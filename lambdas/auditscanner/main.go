@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -26,6 +27,11 @@ const (
 	envFailureTopic = "FAILURE_TOPIC_ARN"
 	envClaimTimeout = "CLAIM_TIMEOUT_SECONDS"
 )
+
+// requestTimeout bounds each attempt of every DynamoDB and SNS call, well
+// inside the function's timeout: a server that stops answering fails the
+// record, which is reported and retried, instead of the whole invocation.
+const requestTimeout = 5 * time.Second
 
 func main() {
 	scanner, err := newScanner(context.Background())
@@ -53,7 +59,8 @@ func newScanner(ctx context.Context) (reconcile.Scanner, error) {
 	}
 	// AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SNS, when set, point the
 	// clients elsewhere (the tests' local servers).
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := config.LoadDefaultConfig(ctx,
+		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(requestTimeout)))
 	if err != nil {
 		return reconcile.Scanner{}, fmt.Errorf("loading the AWS configuration: %w", err)
 	}
@@ -64,7 +71,7 @@ func newScanner(ctx context.Context) (reconcile.Scanner, error) {
 			ClaimTimeout: time.Duration(timeout) * time.Second,
 		},
 		Topics: reconcile.Topics{
-			Client:  sns.NewFromConfig(cfg),
+			Client:  sns.NewFromConfig(cfg, reconcile.PublishOnce),
 			Success: env[envSuccessTopic],
 			Failure: env[envFailureTopic],
 		},

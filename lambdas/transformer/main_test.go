@@ -17,14 +17,17 @@ import (
 )
 
 // The built bootstrap answers a real invocation through the Lambda Runtime
-// Interface Emulator, reading the run id from dynalite.
+// Interface Emulator, reading the run id from dynalite. Record metadata in
+// the Lambda console's sample shape (strings where Firehose sends numbers)
+// must not fail the invocation.
 func TestBootstrapUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 	table := runstatetest.New(t)
 	fn := localserver.RIE(t, localserver.BuildHostBinary(t, "lambdas/transformer"),
 		"RUN_STATE_TABLE="+table.Name, "RUN_ID_CACHE_SECONDS=5", "AWS_ENDPOINT_URL_DYNAMODB="+table.Endpoint)
 	order := `{"order_id":"bee482f1-833c-4395-9d85-0ca6b963d6e7","products":[{"product_code":"P-1","quantity":2,"unit_price":9.99}]}`
 	payload := fmt.Sprintf(`{"invocationId":"inv-1","deliveryStreamArn":"arn:aws:firehose:us-east-1:123456789012:deliverystream/orders-firehose","region":"us-east-1","records":[
-		{"recordId":"r1","approximateArrivalTimestamp":1795000000000,"data":%q},
+		{"recordId":"r1","approximateArrivalTimestamp":1795000000000,"data":%q,
+		 "kinesisRecordMetadata":{"shardId":"shardId-000000000000","partitionKey":"k","approximateArrivalTimestamp":"2026-11-28T01:02:03.456Z","sequenceNumber":"4965","subsequenceNumber":""}},
 		{"recordId":"r2","approximateArrivalTimestamp":1795000000000,"data":"%%%%not-base64"},
 		{"recordId":"r3","approximateArrivalTimestamp":1795000000000,"data":%q}]}`,
 		base64.StdEncoding.EncodeToString([]byte(order)), base64.StdEncoding.EncodeToString([]byte(`[1,2]`)))

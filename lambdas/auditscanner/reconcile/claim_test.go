@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/orders-pipeline/orders-pipeline/internal/audit"
 	"github.com/orders-pipeline/orders-pipeline/lambdas/auditscanner/reconcile"
 	rt "github.com/orders-pipeline/orders-pipeline/lambdas/auditscanner/reconcile/reconciletest"
@@ -19,7 +20,7 @@ func TestPendingClaimsGoStale(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC)
 	table := reconcile.Table{Client: e.Dynamo, Name: rt.Table, ClaimTimeout: time.Minute, Now: func() time.Time { return now }}
-	w := reconcile.Write{RunID: "run-stale", Layer: audit.S3Staging, Count: 5, EventID: "event-a"}
+	w := reconcile.Write{RunID: "run-stale", Layer: audit.S3Staging, Count: 5, EventID: "event-a", Sequence: "0100"}
 	r := reconcile.Compare(w, 5, true)
 
 	claim := func(event string) reconcile.Claim {
@@ -60,11 +61,30 @@ func TestPendingClaimsGoStale(t *testing.T) {
 	}
 }
 
-func TestSubjectStaysWithinTheSNSLimit(t *testing.T) {
-	w := reconcile.Write{RunID: strings.Repeat("r", 120), Layer: audit.RedshiftStaging, Count: 1}
-	for _, r := range []reconcile.Result{reconcile.Compare(w, 1, true), reconcile.Compare(w, 2, true), reconcile.Compare(w, 0, false)} {
-		if s := r.Subject(); len(s) > 100 || !strings.HasPrefix(s, string(r.Outcome)+": ") {
-			t.Errorf("subject %q (%d characters)", s, len(s))
-		}
+// Notification items from before notified_sequence existed: any record is
+// newer than them, so a changed count is notified and a sent one is not
+// repeated.
+func TestItemsWithoutASequenceAreOlderThanAnyRecord(t *testing.T) {
+	e := rt.Start(t)
+	ctx := context.Background()
+	table := reconcile.Table{Client: e.Dynamo, Name: rt.Table, ClaimTimeout: time.Minute}
+	e.Put(t, map[string]types.AttributeValue{
+		audit.RunIDKey:            &types.AttributeValueMemberS{Value: "run-legacy"},
+		audit.LayerKey:            &types.AttributeValueMemberS{Value: audit.NotifiedLayer(audit.S3Staging)},
+		audit.NotifiedCountAttr:   &types.AttributeValueMemberN{Value: "5"},
+		audit.NotifyStateAttr:     &types.AttributeValueMemberS{Value: "sent"},
+		audit.NotifyClaimAttr:     &types.AttributeValueMemberS{Value: "event-old"},
+		audit.NotifyClaimedAtAttr: &types.AttributeValueMemberN{Value: "0"},
+	})
+	w := reconcile.Write{RunID: "run-legacy", Layer: audit.S3Staging, Count: 5, EventID: "event-1", Sequence: "0001"}
+	if c, err := table.Claim(ctx, reconcile.Compare(w, 5, true)); err != nil || c != reconcile.AlreadySent {
+		t.Fatalf("claim of the sent count = %v, %v; want already sent", c, err)
+	}
+	w.Count = 6
+	if c, err := table.Claim(ctx, reconcile.Compare(w, 5, true)); err != nil || c != reconcile.Claimed {
+		t.Fatalf("claim of a changed count = %v, %v; want claimed", c, err)
+	}
+	if seq := e.Get(t, "run-legacy", audit.NotifiedLayer(audit.S3Staging))[audit.NotifiedSequenceAttr]; seq.(*types.AttributeValueMemberS).Value != "0001" {
+		t.Fatalf("claim recorded sequence %v", seq)
 	}
 }

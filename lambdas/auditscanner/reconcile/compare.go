@@ -45,24 +45,36 @@ var layerNames = map[audit.Layer]string{
 	audit.RedshiftFinal:   "Redshift final area",
 }
 
-// SNS rejects subjects longer than 100 characters.
-const maxSubject = 100
+// SNS takes subjects of fewer than 100 characters, ASCII without control
+// characters.
+const maxSubject = 99
 
-// Subject is the email subject line.
+// Subject is the email subject line. Outcome, run id and layer come first
+// so that a cut for length, or a mail client's, only ever loses counts,
+// which the body repeats.
 func (r Result) Subject() string {
-	var s string
+	head := fmt.Sprintf("%s run %s %s: ", r.Outcome, r.RunID, r.Layer)
+	var tail string
 	switch {
 	case r.Outcome == Success:
-		s = fmt.Sprintf("%s: %s matches landing (%d records), run %s", r.Outcome, r.Layer, r.Count, r.RunID)
+		tail = fmt.Sprintf("%d = landing", r.Count)
 	case !r.LandingFound:
-		s = fmt.Sprintf("%s: no landing count for run %s (%s has %d)", r.Outcome, r.RunID, r.Layer, r.Count)
+		tail = fmt.Sprintf("%d, no landing count", r.Count)
 	default:
-		s = fmt.Sprintf("%s: %s has %d, landing %d (%+d), run %s", r.Outcome, r.Layer, r.Count, r.Landing, r.Difference(), r.RunID)
+		tail = fmt.Sprintf("%d vs landing %d (%+d)", r.Count, r.Landing, r.Difference())
+	}
+	s := []byte(head + tail)
+	for i, c := range s {
+		// The run id and layer come from the audit item; whatever an audit
+		// job wrote there must not make SNS refuse the notification.
+		if c < ' ' || c > '~' {
+			s[i] = '?'
+		}
 	}
 	if len(s) > maxSubject {
-		s = s[:maxSubject-3] + "..."
+		s = append(s[:maxSubject-3], "..."...)
 	}
-	return s
+	return string(s)
 }
 
 // Message is the email body: everything a person needs to act on it.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/orders-pipeline/orders-pipeline/internal/audit"
@@ -22,7 +23,14 @@ type Write struct {
 	RecordedAt string
 	// EventID identifies the stream record; it names the scanner's claim.
 	EventID string
+	// Sequence is the record's stream sequence number, zero-padded to
+	// SequenceDigits so that DynamoDB's string comparison orders it.
+	Sequence string
 }
+
+// SequenceDigits is the longest stream sequence number DynamoDB Streams
+// issues.
+const SequenceDigits = 40
 
 // ErrMalformed marks a stream record that can never be reconciled as it is.
 var ErrMalformed = errors.New("malformed audit stream record")
@@ -46,6 +54,9 @@ func ParseRecord(r events.DynamoDBEventRecord) (w Write, relevant bool, err erro
 		return Write{}, false, nil
 	}
 	w = Write{Layer: audit.Layer(layer), EventID: r.EventID}
+	if w.Sequence, err = paddedSequence(r.Change.SequenceNumber); err != nil {
+		return Write{}, false, fmt.Errorf("%w: event %s: %v", ErrMalformed, r.EventID, err)
+	}
 	if w.RunID, err = stringAttr(img, audit.RunIDKey); err != nil {
 		return Write{}, false, fmt.Errorf("%w: event %s: %v", ErrMalformed, r.EventID, err)
 	}
@@ -58,6 +69,13 @@ func ParseRecord(r events.DynamoDBEventRecord) (w Write, relevant bool, err erro
 	w.JobRunID = optionalString(img, audit.JobRunIDAttr)
 	w.RecordedAt = optionalString(img, audit.RecordedAtAttr)
 	return w, true, nil
+}
+
+func paddedSequence(seq string) (string, error) {
+	if seq == "" || len(seq) > SequenceDigits || strings.Trim(seq, "0123456789") != "" {
+		return "", fmt.Errorf("sequence number %q is not 1 to %d decimal digits", seq, SequenceDigits)
+	}
+	return strings.Repeat("0", SequenceDigits-len(seq)) + seq, nil
 }
 
 func stringAttr(img map[string]events.DynamoDBAttributeValue, name string) (string, error) {

@@ -22,28 +22,39 @@ type Status string
 const (
 	Notified  Status = "notified"
 	Duplicate Status = "duplicate"
+	Stale     Status = "stale" // older than a record already claimed
 	Ignored   Status = "ignored"
 	Failed    Status = "failed"
+	// Unprocessed: a record after a failed one, left for the retry.
+	Unprocessed Status = "unprocessed"
 )
 
-// Handle processes every record and reports each one that failed by its
-// sequence number, so Lambda retries from the first failure only. A
-// malformed record is reported too rather than dropped: after the bounded
-// retries it reaches the on-failure queue, where it stays visible.
+// Handle processes the batch in stream order and stops at the first record
+// that fails, reporting it and every later record. Lambda retries from the
+// lowest reported sequence number and redelivers everything after it, so
+// going on past a failure would notify a newer count of an item before the
+// retry notifies the older one again. A malformed record is reported too
+// rather than dropped: after the bounded retries it reaches the on-failure
+// queue, where it stays visible.
 func (s Scanner) Handle(ctx context.Context, ev events.DynamoDBEvent) events.DynamoDBEventResponse {
 	resp := events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{}}
 	counts := map[Status]int{}
-	for _, rec := range ev.Records {
+	for i, rec := range ev.Records {
 		status, err := s.Process(ctx, rec)
 		counts[status]++
 		if err != nil {
 			s.logger().Error("audit record not reconciled", "event_id", rec.EventID,
 				"sequence_number", rec.Change.SequenceNumber, "malformed", errors.Is(err, ErrMalformed), "error", err.Error())
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rec.Change.SequenceNumber})
+			for _, later := range ev.Records[i:] {
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: later.Change.SequenceNumber})
+			}
+			counts[Unprocessed] = len(ev.Records) - i - 1
+			break
 		}
 	}
 	s.logger().Info("audit batch reconciled", "records", len(ev.Records), "notified", counts[Notified],
-		"duplicates", counts[Duplicate], "ignored", counts[Ignored], "failed", counts[Failed])
+		"duplicates", counts[Duplicate], "stale", counts[Stale], "ignored", counts[Ignored],
+		"failed", counts[Failed], "unprocessed", counts[Unprocessed])
 	return resp
 }
 
@@ -69,6 +80,10 @@ func (s Scanner) Process(ctx context.Context, rec events.DynamoDBEventRecord) (S
 	case AlreadySent:
 		s.logger().Info("already notified", "run_id", r.RunID, "layer", r.Layer, "count", r.Count)
 		return Duplicate, nil
+	case Superseded:
+		s.logger().Info("a later record of this item was notified", "run_id", r.RunID, "layer", r.Layer, "count", r.Count,
+			"sequence_number", rec.Change.SequenceNumber)
+		return Stale, nil
 	case InProgress:
 		return Failed, fmt.Errorf("run %s, layer %s, count %d is being notified by another record; retrying", r.RunID, r.Layer, r.Count)
 	}

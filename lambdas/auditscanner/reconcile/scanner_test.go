@@ -77,7 +77,7 @@ func TestScannerAgainstDynaliteAndGoaws(t *testing.T) {
 		if m.TopicArn != rt.TopicArn(rt.SuccessTopic) {
 			t.Errorf("SUCCESS went to %s", m.TopicArn)
 		}
-		contains(t, "subject", m.Subject, "SUCCESS", "s3_staging", "1234", "run-match")
+		contains(t, "subject", m.Subject, "SUCCESS run run-match s3_staging: 1234 = landing")
 		contains(t, "message", m.Message, "SUCCESS: the S3 staging area holds the same number of records",
 			"Run id:        run-match", "Layer count:   1234", "Landing count: 1234", "Difference:    +0",
 			"orders_s3_staging_audit_load, job run jr_run-match")
@@ -105,7 +105,7 @@ func TestScannerAgainstDynaliteAndGoaws(t *testing.T) {
 		if m.TopicArn != rt.TopicArn(rt.FailureTopic) {
 			t.Errorf("FAILURE went to %s", m.TopicArn)
 		}
-		contains(t, "subject", m.Subject, "FAILURE", "redshift_final has 1200, landing 1234 (-34)", "run-short")
+		contains(t, "subject", m.Subject, "FAILURE run run-short redshift_final: 1200 vs landing 1234 (-34)")
 		contains(t, "message", m.Message, "FAILURE: the Redshift final area does not hold the same number",
 			"Layer count:   1200", "Landing count: 1234", "Difference:    -34", "What to check:",
 			"34 records of the landing area did not reach the Redshift final area", "staging-to-final job")
@@ -119,7 +119,7 @@ func TestScannerAgainstDynaliteAndGoaws(t *testing.T) {
 		if m.TopicArn != rt.TopicArn(rt.FailureTopic) {
 			t.Errorf("FAILURE went to %s", m.TopicArn)
 		}
-		contains(t, "subject", m.Subject, "FAILURE: no landing count for run run-no-landing")
+		contains(t, "subject", m.Subject, "FAILURE run run-no-landing redshift_staging: 10, no landing count")
 		contains(t, "message", m.Message, "the S3 landing area has no count for that run", "Landing count: missing",
 			"landing audit job", "run_id=run-no-landing, layer=s3_landing")
 		if _, ok := e.Get(t, "run-no-landing", audit.NotifiedLayer(audit.RedshiftStaging))[audit.NotifiedLandingAttr]; ok {
@@ -145,10 +145,10 @@ func TestScannerAgainstDynaliteAndGoaws(t *testing.T) {
 		e.Put(t, late)
 		wantNoFailures(t, s.Handle(ctx, batch(rt.Record(t, "MODIFY", "401", late))), &log)
 		m := next(t, 1)[0]
-		contains(t, "subject", m.Subject, "SUCCESS", "s3_staging matches landing (50 records)")
+		contains(t, "subject", m.Subject, "SUCCESS run run-dup s3_staging: 50 = landing")
 	})
 
-	t.Run("failing publish reports only that record and is notified on retry", func(t *testing.T) {
+	t.Run("failing publish reports that record and every later one, notified in order on retry", func(t *testing.T) {
 		broken := scanner(e, rt.MissingTopic, &log)
 		e.Put(t, rt.AuditItem("run-pub", audit.S3Landing, 7))
 		good := rt.AuditItem("run-pub", audit.S3Staging, 7)
@@ -159,15 +159,18 @@ func TestScannerAgainstDynaliteAndGoaws(t *testing.T) {
 		}
 		ev := batch(rt.Record(t, "INSERT", "500", good), rt.Record(t, "INSERT", "501", bad), rt.Record(t, "INSERT", "502", alsoGood))
 		resp := broken.Handle(ctx, ev)
-		if got := failures(resp); len(got) != 1 || got[0] != "501" {
-			t.Fatalf("batch item failures = %v, want [501]; log:\n%s", got, &log)
+		if got := strings.Join(failures(resp), ","); got != "501,502" {
+			t.Fatalf("batch item failures = %s, want 501,502; log:\n%s", got, &log)
 		}
-		next(t, 2) // both SUCCESS notifications went out
+		next(t, 1) // the SUCCESS before the failure went out
 		st := e.Get(t, "run-pub", audit.NotifiedLayer(audit.RedshiftStaging))[audit.NotifyStateAttr].(*types.AttributeValueMemberS).Value
 		if st != "failed" {
 			t.Errorf("claim of the failed publish is %q, want failed", st)
 		}
-		contains(t, "log", log.String(), "audit record not reconciled", `"sequence_number":"501"`, "NonExistentTopic")
+		if item := e.Get(t, "run-pub", audit.NotifiedLayer(audit.RedshiftFinal)); item != nil {
+			t.Errorf("the record after the failure was claimed: %v", item)
+		}
+		contains(t, "log", log.String(), "audit record not reconciled", `"sequence_number":"501"`, "NonExistentTopic", `"unprocessed":1`)
 
 		// The topic comes back; Lambda retries from the failed record on.
 		if _, err := e.SNS.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(rt.MissingTopic)}); err != nil {
@@ -177,12 +180,12 @@ func TestScannerAgainstDynaliteAndGoaws(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantNoFailures(t, broken.Handle(ctx, batch(ev.Records[1:]...)), &log)
-		m := next(t, 1)[0] // the FAILURE only; the SUCCESS of 502 is not repeated
-		contains(t, "subject", m.Subject, "FAILURE", "redshift_staging has 6, landing 7 (-1)")
+		m := next(t, 2)
+		contains(t, "subject", m[0].Subject, "FAILURE run run-pub redshift_staging: 6 vs landing 7 (-1)")
+		contains(t, "subject", m[1].Subject, "SUCCESS run run-pub redshift_final: 7 = landing")
 	})
 
 	t.Run("malformed records are reported, irrelevant ones ignored", func(t *testing.T) {
-		log.Reset()
 		noImage := rt.Record(t, "INSERT", "600", rt.AuditItem("run-bad", audit.S3Staging, 1))
 		noImage.Change.NewImage = nil
 		textCount := rt.AuditItem("run-bad", audit.S3Staging, 1)
@@ -191,24 +194,37 @@ func TestScannerAgainstDynaliteAndGoaws(t *testing.T) {
 		negative[audit.RecordCountAttr] = &types.AttributeValueMemberN{Value: "-3"}
 		noRun := rt.AuditItem("run-bad", audit.S3Staging, 1)
 		delete(noRun, audit.RunIDKey)
+		noSequence := rt.Record(t, "INSERT", "604", rt.AuditItem("run-bad", audit.S3Staging, 1))
+		noSequence.Change.SequenceNumber = "60x"
 		landing := rt.AuditItem("run-bad", audit.S3Landing, 1)
 		notified := rt.AuditItem("run-bad", audit.Layer(audit.NotifiedLayer(audit.S3Staging)), 1)
 		removed := rt.AuditItem("run-bad", audit.S3Staging, 1)
-		resp := s.Handle(ctx, batch(
-			noImage,
-			rt.Record(t, "INSERT", "601", textCount),
-			rt.Record(t, "MODIFY", "602", negative),
-			rt.Record(t, "INSERT", "603", noRun),
-			rt.Record(t, "INSERT", "604", landing),
-			rt.Record(t, "INSERT", "605", notified),
-			rt.Record(t, "REMOVE", "606", removed),
-		))
-		if got := strings.Join(failures(resp), ","); got != "600,601,602,603" {
-			t.Fatalf("batch item failures = %s, want 600,601,602,603; log:\n%s", got, &log)
+		ignored := []events.DynamoDBEventRecord{
+			rt.Record(t, "INSERT", "605", landing),
+			rt.Record(t, "INSERT", "606", notified),
+			rt.Record(t, "REMOVE", "607", removed),
 		}
-		contains(t, "log", log.String(), "has no new image", "record_count must be a number",
-			`record_count = \"-3\" is not a non-negative whole number`, "run_id is missing", `"malformed":true`,
-			`"ignored":3`, `"failed":4`)
+		for _, c := range []struct {
+			rec  events.DynamoDBEventRecord
+			want string
+		}{
+			{noImage, "has no new image"},
+			{rt.Record(t, "INSERT", "601", textCount), "record_count must be a number"},
+			{rt.Record(t, "MODIFY", "602", negative), `record_count = \"-3\" is not a non-negative whole number`},
+			{rt.Record(t, "INSERT", "603", noRun), "run_id is missing"},
+			{noSequence, `sequence number \"60x\" is not 1 to 40 decimal digits`},
+		} {
+			log.Reset()
+			// Ignored records before the malformed one are passed; it and
+			// the records after it are reported.
+			recs := append(append(append([]events.DynamoDBEventRecord{}, ignored...), c.rec), ignored...)
+			resp := s.Handle(ctx, batch(recs...))
+			want := strings.Join([]string{c.rec.Change.SequenceNumber, "605", "606", "607"}, ",")
+			if got := strings.Join(failures(resp), ","); got != want {
+				t.Errorf("batch item failures = %s, want %s; log:\n%s", got, want, &log)
+			}
+			contains(t, "log", log.String(), c.want, `"malformed":true`, `"ignored":3`, `"failed":1`, `"unprocessed":3`)
+		}
 		e.WaitFor(t, seen) // nothing was published
 	})
 }

@@ -37,6 +37,9 @@ const (
 	// InProgress: another record claimed it moments ago and may still be
 	// publishing; try again later.
 	InProgress
+	// Superseded: a later stream record of the same item was claimed
+	// already, so this older count must not be notified after it.
+	Superseded
 )
 
 const (
@@ -94,23 +97,29 @@ func (t Table) LandingCount(ctx context.Context, runID string) (count int64, fou
 
 // Claim takes the notification for r with a conditional write, so that one
 // (run id, layer, count) is notified once however often its stream record
-// is delivered. A different count, a failed earlier attempt, or a pending claim that
-// is this record's own (an invocation that timed out) or older than
-// ClaimTimeout can be taken over; a sent one cannot.
+// is delivered, and never after a later record of the same item.
+//
+// A record newer in the stream than the last claim takes it over when its
+// count differs; the same count is notified again only when the last
+// attempt failed, or its pending claim is this record's own (an invocation
+// that timed out) or older than ClaimTimeout. A sent notification of the
+// same count, and any claim by a newer record, cannot be taken.
 func (t Table) Claim(ctx context.Context, r Result) (Claim, error) {
 	now := t.now()
 	names := map[string]string{
 		"#count": audit.NotifiedCountAttr, "#landing": audit.NotifiedLandingAttr,
 		"#outcome": audit.NotifiedOutcomeAttr, "#state": audit.NotifyStateAttr,
 		"#claim": audit.NotifyClaimAttr, "#at": audit.NotifyClaimedAtAttr, "#msg": audit.NotifyMessageAttr,
+		"#seq": audit.NotifiedSequenceAttr,
 	}
 	values := map[string]types.AttributeValue{
 		":count": number(r.Count), ":outcome": str(string(r.Outcome)),
 		":pending": str(statePending), ":failed": str(stateFailed),
 		":claim": str(r.EventID), ":now": number(now.Unix()),
 		":stale": number(now.Add(-t.ClaimTimeout).Unix()),
+		":seq":   str(r.Sequence),
 	}
-	update := "SET #count = :count, #outcome = :outcome, #state = :pending, #claim = :claim, #at = :now"
+	update := "SET #count = :count, #outcome = :outcome, #state = :pending, #claim = :claim, #at = :now, #seq = :seq"
 	remove := " REMOVE #msg"
 	if r.LandingFound {
 		update += ", #landing = :landing"
@@ -118,12 +127,17 @@ func (t Table) Claim(ctx context.Context, r Result) (Claim, error) {
 	} else {
 		remove += ", #landing"
 	}
+	// Items written before notified_sequence existed count as older than
+	// any record.
+	newer := "(attribute_not_exists(#seq) OR #seq < :seq)"
+	retry := "(#state = :failed OR (#state = :pending AND (#claim = :claim OR #at < :stale)))"
 	_, err := t.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:        aws.String(t.Name),
 		Key:              key(r.RunID, audit.NotifiedLayer(r.Layer)),
 		UpdateExpression: aws.String(update + remove),
-		ConditionExpression: aws.String("attribute_not_exists(#count) OR #count <> :count OR #state = :failed" +
-			" OR (#state = :pending AND (#claim = :claim OR #at < :stale))"),
+		ConditionExpression: aws.String("attribute_not_exists(#count)" +
+			" OR (" + newer + " AND #count <> :count)" +
+			" OR ((" + newer + " OR #seq = :seq) AND " + retry + ")"),
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
 	})
@@ -137,7 +151,8 @@ func (t Table) Claim(ctx context.Context, r Result) (Claim, error) {
 	return Claimed, nil
 }
 
-// whyNotClaimed tells a duplicate from a notification still in flight.
+// whyNotClaimed tells a superseded record and a duplicate from a
+// notification still in flight.
 func (t Table) whyNotClaimed(ctx context.Context, r Result) (Claim, error) {
 	out, err := t.Client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(t.Name),
@@ -146,6 +161,9 @@ func (t Table) whyNotClaimed(ctx context.Context, r Result) (Claim, error) {
 	})
 	if err != nil {
 		return 0, fmt.Errorf("reading the notification of run %s, layer %s: %w", r.RunID, r.Layer, err)
+	}
+	if s, ok := out.Item[audit.NotifiedSequenceAttr].(*types.AttributeValueMemberS); ok && s.Value > r.Sequence {
+		return Superseded, nil
 	}
 	if s, ok := out.Item[audit.NotifyStateAttr].(*types.AttributeValueMemberS); ok && s.Value == stateSent {
 		return AlreadySent, nil

@@ -16,6 +16,12 @@ type Topics struct {
 	Success, Failure string
 }
 
+// PublishOnce makes an SNS client send each request once. A Publish whose
+// response is lost has usually been delivered, so an SDK retry would email
+// it again; a publish that really failed is retried with its stream record
+// instead (README, "Delivery guarantees").
+func PublishOnce(o *sns.Options) { o.RetryMaxAttempts = 1 }
+
 // Publish sends r's notification and returns the SNS message id. The
 // outcome, layer and run id are also message attributes, so a subscriber of
 // a single topic can filter on them.

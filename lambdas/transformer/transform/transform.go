@@ -44,6 +44,8 @@ const (
 // Event is one Firehose invocation. It is the typed event plus the records
 // whose data was not valid base64: decoding straight into
 // events.KinesisFirehoseEvent would reject the whole batch for one of them.
+// Event.UnmarshalJSON fills only InvocationID and each record's RecordID and
+// Data, which is all Transform and the handler use.
 type Event struct {
 	events.KinesisFirehoseEvent
 	// Undecodable holds the ids of records whose data is not base64; their

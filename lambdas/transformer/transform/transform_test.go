@@ -229,18 +229,9 @@ func TestDecodedInvocationMatchesEncodingJSON(t *testing.T) {
 	ev, _ := realisticEvent(5, 256*1024)
 	ev.Records[0].RecordID = `id with \ and "quotes"`
 	payload, _ := json.Marshal(ev.KinesisFirehoseEvent)
+	checkDecoding(t, payload)
 	var ours Event
-	if err := json.Unmarshal(payload, &ours); err != nil {
-		t.Fatal(err)
-	}
-	var theirs events.KinesisFirehoseEvent
-	_ = json.Unmarshal(payload, &theirs)
-	if !reflect.DeepEqual(normalize(ours.KinesisFirehoseEvent), normalize(theirs)) || len(ours.Undecodable) != 0 {
-		t.Fatal("the invocation decoder and encoding/json disagree on a valid event")
-	}
-	for _, bad := range []string{`{"records":[{"data":"e30="}`, `{"records":{}}`, `[]`, `{"records":[]} x`} {
-		if err := ours.UnmarshalJSON([]byte(bad)); err == nil {
-			t.Errorf("%s decoded without error", bad)
-		}
+	if err := json.Unmarshal(payload, &ours); err != nil || len(ours.Records) != len(ev.Records) || ours.Records[0].RecordID != ev.Records[0].RecordID {
+		t.Fatalf("decoded %d of %d records: %v", len(ours.Records), len(ev.Records), err)
 	}
 }

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -15,8 +13,15 @@ import (
 // UnmarshalJSON decodes a Firehose invocation. It reads the fields it knows
 // in one pass, with every record's data decoded into one shared buffer,
 // because encoding/json spends most of an invocation's time on a 6 MB event.
-// A record whose data is not base64 fails alone (see Event.Undecodable)
-// instead of failing the whole batch.
+//
+// Only what the transformer uses is decoded: the invocation id (for the
+// log, when it is a string) and each record's recordId and data. Everything
+// else (the stream ARNs, the arrival timestamps, kinesisRecordMetadata) is
+// checked to be JSON and skipped whatever its type, because Firehose's own
+// samples disagree on those types (subsequenceNumber as a number or "",
+// timestamps as numbers or strings) and a field the transformer does not
+// need must not fail a batch. A record whose data is not base64 fails alone
+// (see Event.Undecodable).
 func (e *Event) UnmarshalJSON(b []byte) error {
 	d := decoder{scanner: scanner{data: b}}
 	*e = Event{}
@@ -25,13 +30,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	err := d.object(func(key []byte) error {
 		switch string(key) {
 		case "invocationId":
-			return d.str(&e.InvocationID)
-		case "deliveryStreamArn":
-			return d.str(&e.DeliveryStreamArn)
-		case "sourceKinesisStreamArn":
-			return d.str(&e.SourceKinesisStreamArn)
-		case "region":
-			return d.str(&e.Region)
+			return d.optionalString(&e.InvocationID)
 		case "records":
 			return d.records(e)
 		}
@@ -42,7 +41,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	}
 	d.space()
 	if d.i != len(d.data) {
-		return errors.New("decoding the Firehose invocation: data after the event")
+		return fmt.Errorf("decoding the Firehose invocation: data after the event at byte %d", d.i)
 	}
 	return nil
 }
@@ -54,12 +53,14 @@ type decoder struct {
 	arena []byte
 }
 
+func (d *decoder) syntaxError() error { return fmt.Errorf("%w at byte %d", errSyntax, d.i) }
+
 // object calls member for each key of the object at d.i; member must
 // consume the value.
 func (d *decoder) object(member func(key []byte) error) error {
 	d.space()
 	if d.i >= len(d.data) || d.data[d.i] != '{' {
-		return errSyntax
+		return d.syntaxError()
 	}
 	d.i++
 	d.space()
@@ -68,13 +69,22 @@ func (d *decoder) object(member func(key []byte) error) error {
 		return nil
 	}
 	for {
+		start := d.i
 		key, err := d.rawString()
 		if err != nil {
 			return err
 		}
+		if bytes.IndexByte(key, '\\') >= 0 {
+			// An escaped spelling of a name (rare) means the same name.
+			var name string
+			if err := json.Unmarshal(d.data[start:d.i], &name); err != nil {
+				return err
+			}
+			key = []byte(name)
+		}
 		d.space()
 		if d.i >= len(d.data) || d.data[d.i] != ':' {
-			return errSyntax
+			return d.syntaxError()
 		}
 		d.i++
 		d.space()
@@ -83,7 +93,7 @@ func (d *decoder) object(member func(key []byte) error) error {
 		}
 		d.space()
 		if d.i >= len(d.data) {
-			return errSyntax
+			return d.syntaxError()
 		}
 		switch d.data[d.i] {
 		case ',':
@@ -93,7 +103,7 @@ func (d *decoder) object(member func(key []byte) error) error {
 			d.i++
 			return nil
 		default:
-			return errSyntax
+			return d.syntaxError()
 		}
 	}
 }
@@ -102,20 +112,19 @@ func (d *decoder) object(member func(key []byte) error) error {
 // escapes left as they are.
 func (d *decoder) rawString() ([]byte, error) {
 	if d.i >= len(d.data) || d.data[d.i] != '"' {
-		return nil, errSyntax
+		return nil, d.syntaxError()
 	}
 	d.i++
 	start := d.i
 	if !d.scanner.str() {
-		return nil, errSyntax
+		return nil, d.syntaxError()
 	}
 	return d.data[start : d.i-1], nil
 }
 
+func (d *decoder) isString() bool { return d.i < len(d.data) && d.data[d.i] == '"' }
+
 func (d *decoder) str(dst *string) error {
-	if d.i < len(d.data) && d.data[d.i] == 'n' {
-		return d.skip() // null leaves the field empty
-	}
 	start := d.i
 	raw, err := d.rawString()
 	if err != nil {
@@ -128,31 +137,18 @@ func (d *decoder) str(dst *string) error {
 	return json.Unmarshal(d.data[start:d.i], dst)
 }
 
-func (d *decoder) int(dst *int64) error {
-	if d.i < len(d.data) && d.data[d.i] == 'n' {
+// optionalString decodes a string; any other value leaves dst empty.
+func (d *decoder) optionalString(dst *string) error {
+	if !d.isString() {
+		*dst = ""
 		return d.skip()
 	}
-	start := d.i
-	if !d.number() {
-		return errSyntax
-	}
-	f, err := strconv.ParseFloat(string(d.data[start:d.i]), 64)
-	*dst = int64(f)
-	return err
-}
-
-func (d *decoder) millis(dst *events.MilliSecondsEpochTime) error {
-	var ms int64
-	if err := d.int(&ms); err != nil {
-		return err
-	}
-	dst.Time = time.UnixMilli(ms)
-	return nil
+	return d.str(dst)
 }
 
 func (d *decoder) skip() error {
 	if !d.value(0) {
-		return errSyntax
+		return d.syntaxError()
 	}
 	return nil
 }
@@ -162,53 +158,22 @@ func (d *decoder) records(e *Event) error {
 		return d.skip()
 	}
 	if d.i >= len(d.data) || d.data[d.i] != '[' {
-		return errSyntax
+		return fmt.Errorf("records at byte %d is not an array", d.i)
 	}
 	d.i++
 	d.space()
-	e.Records = []events.KinesisFirehoseEventRecord{}
+	e.Records, e.Undecodable = []events.KinesisFirehoseEventRecord{}, nil
 	if d.i < len(d.data) && d.data[d.i] == ']' {
 		d.i++
 		return nil
 	}
 	for {
-		var r events.KinesisFirehoseEventRecord
-		var data []byte
-		err := d.object(func(key []byte) error {
-			switch string(key) {
-			case "recordId":
-				return d.str(&r.RecordID)
-			case "approximateArrivalTimestamp":
-				return d.millis(&r.ApproximateArrivalTimestamp)
-			case "data":
-				raw, err := d.rawString()
-				data = raw
-				return err
-			case "kinesisRecordMetadata":
-				return d.metadata(&r.KinesisFirehoseRecordMetadata)
-			}
-			return d.skip()
-		})
-		if err != nil {
-			return err
+		if err := d.record(e); err != nil {
+			return fmt.Errorf("record %d: %w", len(e.Records), err)
 		}
-		start := len(d.arena)
-		// Base64 text has no escapes, so the raw string is the text itself.
-		decoded, err := base64.StdEncoding.AppendDecode(d.arena, data)
-		if err != nil || bytes.IndexByte(data, '\\') >= 0 {
-			if e.Undecodable == nil {
-				e.Undecodable = map[string]bool{}
-			}
-			e.Undecodable[r.RecordID] = true
-			r.Data = bytes.Clone(data)
-		} else {
-			d.arena = decoded
-			r.Data = d.arena[start:len(d.arena):len(d.arena)]
-		}
-		e.Records = append(e.Records, r)
 		d.space()
 		if d.i >= len(d.data) {
-			return errSyntax
+			return d.syntaxError()
 		}
 		switch d.data[d.i] {
 		case ',':
@@ -218,28 +183,70 @@ func (d *decoder) records(e *Event) error {
 			d.i++
 			return nil
 		default:
-			return errSyntax
+			return d.syntaxError()
 		}
 	}
 }
 
-func (d *decoder) metadata(m *events.KinesisFirehoseRecordMetadata) error {
-	if d.i < len(d.data) && d.data[d.i] == 'n' {
-		return d.skip()
-	}
-	return d.object(func(key []byte) error {
+// record decodes one record's recordId and data. Without a string
+// recordId no answer could name the record, so that fails the invocation;
+// data that is not a base64 string fails the record alone.
+func (d *decoder) record(e *Event) error {
+	var r events.KinesisFirehoseEventRecord
+	var data []byte
+	// A key given twice counts with its last value, as in encoding/json.
+	idAt, idFound, dataIsText := -1, false, true
+	start := d.i
+	err := d.object(func(key []byte) error {
 		switch string(key) {
-		case "shardId":
-			return d.str(&m.ShardID)
-		case "partitionKey":
-			return d.str(&m.PartitionKey)
-		case "sequenceNumber":
-			return d.str(&m.SequenceNumber)
-		case "subsequenceNumber":
-			return d.int(&m.SubsequenceNumber)
-		case "approximateArrivalTimestamp":
-			return d.millis(&m.ApproximateArrivalTimestamp)
+		case "recordId":
+			idAt, idFound = d.i, d.isString()
+			if !idFound {
+				return d.skip()
+			}
+			return d.str(&r.RecordID)
+		case "data":
+			if d.isString() {
+				raw, err := d.rawString()
+				data, dataIsText = raw, true
+				return err
+			}
+			from := d.i
+			if err := d.skip(); err != nil {
+				return err
+			}
+			// null is no data (not JSON, downstream); anything else is
+			// kept as it came and fails as not base64.
+			data, dataIsText = d.data[from:d.i], false
+			if string(data) == "null" {
+				data, dataIsText = nil, true
+			}
+			return nil
 		}
 		return d.skip()
 	})
+	if err != nil {
+		return err
+	}
+	switch {
+	case idAt < 0:
+		return fmt.Errorf("the record at byte %d has no recordId", start)
+	case !idFound:
+		return fmt.Errorf("recordId at byte %d is not a string", idAt)
+	}
+	arenaStart := len(d.arena)
+	// Base64 text has no escapes, so the raw string is the text itself.
+	decoded, err := base64.StdEncoding.AppendDecode(d.arena, data)
+	if err != nil || !dataIsText || bytes.IndexByte(data, '\\') >= 0 {
+		if e.Undecodable == nil {
+			e.Undecodable = map[string]bool{}
+		}
+		e.Undecodable[r.RecordID] = true
+		r.Data = bytes.Clone(data)
+	} else {
+		d.arena = decoded
+		r.Data = d.arena[arenaStart:len(d.arena):len(d.arena)]
+	}
+	e.Records = append(e.Records, r)
+	return nil
 }

@@ -4,12 +4,15 @@
 package reconciletest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strconv"
 	"sync"
 	"testing"
@@ -23,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/orders-pipeline/orders-pipeline/internal/audit"
 	"github.com/orders-pipeline/orders-pipeline/internal/localserver"
+	"github.com/orders-pipeline/orders-pipeline/lambdas/auditscanner/reconcile"
 )
 
 // Topic names goaws creates; MissingTopic is a name it does not create, so
@@ -79,7 +83,79 @@ type Env struct {
 	Dynalite, Goaws *localserver.Server
 	Inbox           *Inbox
 	Dynamo          *dynamodb.Client
-	SNS             *sns.Client
+	// SNS reaches goaws through Faults and sends each request once, as the
+	// function's client does.
+	SNS    *sns.Client
+	Faults *Faults
+}
+
+// Publish is one Publish request as the SNS client sent it.
+type Publish struct{ TopicArn, Subject, Message string }
+
+// Faults stands between an SNS client and goaws. Fail answers a Publish it
+// picks with an SNS internal error, without forwarding it; Drop forwards
+// the Publish it picks (goaws delivers it) and then closes the connection
+// instead of answering, as when a response is lost on the way back.
+type Faults struct {
+	*httptest.Server
+	mu         sync.Mutex
+	fail, drop func(Publish) bool
+	publishes  []Publish
+}
+
+// Fail sets which Publish requests fail; nil fails none.
+func (f *Faults) Fail(pick func(Publish) bool) { f.mu.Lock(); f.fail = pick; f.mu.Unlock() }
+
+// Drop sets which Publish requests lose their response; nil loses none.
+func (f *Faults) Drop(pick func(Publish) bool) { f.mu.Lock(); f.drop = pick; f.mu.Unlock() }
+
+// Publishes are the Publish requests that reached the proxy so far.
+func (f *Faults) Publishes() []Publish {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Publish(nil), f.publishes...)
+}
+
+// NewFaults starts a fault proxy in front of the SNS endpoint target.
+func NewFaults(t testing.TB, target string) *Faults {
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forward := httputil.NewSingleHostReverseProxy(u)
+	f := &Faults{}
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		form, _ := url.ParseQuery(string(body))
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if form.Get("Action") != "Publish" {
+			forward.ServeHTTP(w, r)
+			return
+		}
+		p := Publish{TopicArn: form.Get("TopicArn"), Subject: form.Get("Subject"), Message: form.Get("Message")}
+		f.mu.Lock()
+		f.publishes = append(f.publishes, p)
+		fail, drop := f.fail != nil && f.fail(p), f.drop != nil && f.drop(p)
+		f.mu.Unlock()
+		switch {
+		case fail:
+			w.Header().Set("Content-Type", "text/xml")
+			w.WriteHeader(http.StatusInternalServerError)
+			fmt.Fprint(w, `<ErrorResponse><Error><Type>Receiver</Type><Code>InternalError</Code><Message>injected by the test proxy</Message></Error><RequestId>test</RequestId></ErrorResponse>`)
+		case drop:
+			forward.ServeHTTP(httptest.NewRecorder(), r)
+			conn, _, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				t.Errorf("fault proxy: %v", err)
+				return
+			}
+			conn.Close()
+		default:
+			forward.ServeHTTP(w, r)
+		}
+	}))
+	t.Cleanup(f.Close)
+	return f
 }
 
 // Start runs dynalite and goaws (SUCCESS and FAILURE topics delivering to
@@ -92,9 +168,10 @@ func Start(t testing.TB) *Env {
 		localserver.GoawsTopic{Name: SuccessTopic, Endpoints: []string{e.Inbox.URL}},
 		localserver.GoawsTopic{Name: FailureTopic, Endpoints: []string{e.Inbox.URL}},
 	)
+	e.Faults = NewFaults(t, e.Goaws.URL)
 	creds := credentials.NewStaticCredentialsProvider("test", "test", "")
 	e.Dynamo = dynamodb.New(dynamodb.Options{Region: localserver.GoawsRegion, Credentials: creds, BaseEndpoint: aws.String(e.Dynalite.URL)})
-	e.SNS = sns.New(sns.Options{Region: localserver.GoawsRegion, Credentials: creds, BaseEndpoint: aws.String(e.Goaws.URL)})
+	e.SNS = sns.New(sns.Options{Region: localserver.GoawsRegion, Credentials: creds, BaseEndpoint: aws.String(e.Faults.URL)}, reconcile.PublishOnce)
 	localserver.CreateTable(t, e.Dynamo, &dynamodb.CreateTableInput{
 		TableName: aws.String(Table),
 		AttributeDefinitions: []types.AttributeDefinition{
