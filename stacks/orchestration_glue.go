@@ -14,13 +14,19 @@ import (
 // newGlueSecurity encrypts what the crawlers and jobs write outside the
 // buckets' own encryption: S3 output, CloudWatch logs and job bookmarks,
 // all with the data key.
+//
+// The Glue L2 retains it, but it holds no data (the key it names lives in
+// the storage stack), and a retained configuration keeps its fixed name
+// taken: redeploying this stack after a destroy would fail on it.
 func newGlueSecurity(stack awscdk.Stack, in orchestrationInputs) awsglue.SecurityConfiguration {
-	return awsglue.NewSecurityConfiguration(stack, jsii.String("GlueSecurity"), &awsglue.SecurityConfigurationProps{
+	sc := awsglue.NewSecurityConfiguration(stack, jsii.String("GlueSecurity"), &awsglue.SecurityConfigurationProps{
 		SecurityConfigurationName: jsii.String(in.names.Workflow + "-security"),
 		S3Encryption:              awsglue.S3Encryption_Kms(in.dataKey),
 		CloudWatchEncryption:      awsglue.CloudWatchEncryption_Kms(in.dataKey),
 		JobBookmarksEncryption:    awsglue.JobBookmarksEncryption_ClientSideKms(in.dataKey),
 	})
+	sc.ApplyRemovalPolicy(awscdk.RemovalPolicy_DESTROY)
+	return sc
 }
 
 // newAthenaWorkgroup is where the S3 audit jobs query; its configuration
