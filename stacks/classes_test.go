@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -58,5 +60,324 @@ func TestRetainedNamedFindsANamedRetainedResource(t *testing.T) {
 	got := retainedNamed(all)
 	if len(got) != 2 {
 		t.Fatalf("want the security configuration and the rule, got:\n%s", describeProblems(got))
+	}
+}
+
+// delivery is one way an AWS service hands something to a resource of
+// the pipeline: an alarm action, a rule target, a dead-letter queue, a
+// bucket or topic notification. Either a service principal delivers
+// (then the target's resource policy and its key policy must allow it),
+// or the source's role does (Lambda destinations: its role must allow it).
+type delivery struct {
+	what      string
+	source    resourceRef
+	service   string      // the delivering service principal, or ""
+	role      resourceRef // the delivering role when service is ""
+	target    any         // the target as the template writes it
+	targetIn  string      // the stack that writes it
+	sourceArn string      // the source's ARN, ${…} for pseudo parameters
+}
+
+// deliveries finds every delivery in every template.
+func (all appTemplates) deliveries() []delivery {
+	var out []delivery
+	for _, stack := range all.sortedStacks() {
+		res := all.resourcesIn(stack)
+		for _, id := range sortedKeys(res) {
+			r := res[id]
+			p, _ := r["Properties"].(map[string]any)
+			src := resourceRef{stack, id}
+			add := func(what, service string, target any, arn string) {
+				out = append(out, delivery{what: what, source: src, service: service, target: target, targetIn: stack, sourceArn: arn})
+			}
+			switch r["Type"] {
+			case "AWS::CloudWatch::Alarm":
+				arn := "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:" + id
+				for _, key := range []string{"AlarmActions", "OKActions", "InsufficientDataActions"} {
+					for _, a := range list(p[key]) {
+						add(key, "cloudwatch.amazonaws.com", a, arn)
+					}
+				}
+			case "AWS::Events::Rule":
+				arn := "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/" + id
+				for _, tg := range list(p["Targets"]) {
+					tg := tg.(map[string]any)
+					// A target with a role is called with that role's
+					// permissions, not the service principal's.
+					if tg["RoleArn"] == nil {
+						add("rule target", "events.amazonaws.com", tg["Arn"], arn)
+					}
+					if dl, ok := tg["DeadLetterConfig"].(map[string]any); ok {
+						add("rule dead-letter queue", "events.amazonaws.com", dl["Arn"], arn)
+					}
+				}
+			case "AWS::S3::Bucket":
+				nc, _ := p["NotificationConfiguration"].(map[string]any)
+				for key, field := range map[string]string{"QueueConfigurations": "Queue", "TopicConfigurations": "Topic", "LambdaConfigurations": "Function"} {
+					for _, c := range list(nc[key]) {
+						add("bucket notification", "s3.amazonaws.com", c.(map[string]any)[field], "arn:${AWS::Partition}:s3:::"+id)
+					}
+				}
+			case "AWS::SNS::Subscription":
+				if proto := p["Protocol"]; proto == "sqs" || proto == "lambda" {
+					add("topic subscription", "sns.amazonaws.com", p["Endpoint"], "")
+				}
+			case "AWS::Lambda::EventSourceMapping", "AWS::Lambda::EventInvokeConfig":
+				dc, _ := p["DestinationConfig"].(map[string]any)
+				fn, _ := all.resolve(stack, p["FunctionName"])
+				fnProps, _ := all.resource(fn)["Properties"].(map[string]any)
+				role, _ := all.resolve(fn.stack, fnProps["Role"])
+				for _, key := range []string{"OnFailure", "OnSuccess"} {
+					if d, ok := dc[key].(map[string]any); ok {
+						out = append(out, delivery{what: "Lambda destination " + key, source: src, role: role, target: d["Destination"], targetIn: stack})
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// deliveryProblems checks that each delivery's target lets it in.
+func deliveryProblems(all appTemplates) []string {
+	var problems []string
+	for _, d := range all.deliveries() {
+		who := d.service
+		if who == "" {
+			who = "role " + d.role.String()
+		}
+		prefix := fmt.Sprintf("%s %s → %s", d.source, d.what, render(d.target))
+		target, ok := all.resolve(d.targetIn, d.target)
+		if !ok {
+			errorf(&problems, "%s: the target is not a resource of the app, so its policies cannot be checked", prefix)
+			continue
+		}
+		prefix = fmt.Sprintf("%s %s → %s", d.source, d.what, target)
+		typ, _ := all.resource(target)["Type"].(string)
+		action, ok := deliveryActions[typ]
+		if !ok {
+			errorf(&problems, "%s: no rule for delivering to a %s", prefix, typ)
+			continue
+		}
+		if d.service == "" {
+			if !all.roleAllows(d.role, action, target) {
+				errorf(&problems, "%s: %s may not %s it", prefix, who, action)
+			}
+			continue
+		}
+		if !all.resourcePolicyAllows(target, typ, d, action) {
+			errorf(&problems, "%s: the %s's resource policy does not allow %s to %s it", prefix, typ, who, action)
+		}
+		if key, encrypted := all.targetKey(target, typ); encrypted {
+			if key == nil {
+				errorf(&problems, "%s: the %s is encrypted with a key whose policy the app does not own", prefix, typ)
+			} else if !all.keyAllows(*key, d) {
+				errorf(&problems, "%s: key %s does not let %s use it (kms:GenerateDataKey*, kms:Decrypt)", prefix, key, who)
+			}
+		}
+	}
+	return problems
+}
+
+// deliveryActions is what delivering to each kind of target calls.
+var deliveryActions = map[string]string{
+	"AWS::SNS::Topic":                  "sns:Publish",
+	"AWS::SQS::Queue":                  "sqs:SendMessage",
+	"AWS::Lambda::Function":            "lambda:InvokeFunction",
+	"AWS::Lambda::Alias":               "lambda:InvokeFunction",
+	"AWS::Events::EventBus":            "events:PutEvents",
+	"AWS::Logs::LogGroup":              "logs:PutLogEvents",
+	"AWS::Kinesis::Stream":             "kinesis:PutRecord",
+	"AWS::StepFunctions::StateMachine": "states:StartExecution",
+}
+
+// resourcePolicyAllows looks for an Allow of the service on the target in
+// the target's resource policies, with any source condition matching the
+// delivery's source.
+func (all appTemplates) resourcePolicyAllows(target resourceRef, typ string, d delivery, action string) bool {
+	// A policy may live in another stack than its target (the CDK puts a
+	// rule's Lambda permission beside the rule).
+	for _, stack := range all.sortedStacks() {
+		for _, r := range all.resourcesIn(stack) {
+			p, _ := r["Properties"].(map[string]any)
+			var doc any
+			switch {
+			case typ == "AWS::SNS::Topic" && r["Type"] == "AWS::SNS::TopicPolicy" && all.refersTo(stack, p["Topics"], target):
+				doc = p["PolicyDocument"]
+			case typ == "AWS::SQS::Queue" && r["Type"] == "AWS::SQS::QueuePolicy" && all.refersTo(stack, p["Queues"], target):
+				doc = p["PolicyDocument"]
+			case strings.HasPrefix(typ, "AWS::Lambda::") && r["Type"] == "AWS::Lambda::Permission" && all.refersTo(stack, p["FunctionName"], target):
+				if p["Principal"] == d.service && p["Action"] == action && all.sourceMatches(stack, p["SourceArn"], d) {
+					return true
+				}
+			}
+			for _, st := range statements(doc) {
+				if allowsAction(st, action) && namesService(st, d.service) && all.conditionsMatch(stack, st, d) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// refersTo reports whether v (one reference or a list) names target.
+func (all appTemplates) refersTo(stack string, v any, target resourceRef) bool {
+	for _, x := range list(v) {
+		if ref, ok := all.resolve(stack, x); ok && ref == target {
+			return true
+		}
+	}
+	return false
+}
+
+// conditionsMatch evaluates the source conditions a statement may carry:
+// aws:SourceArn must name the delivery's source (by reference or by a
+// pattern matching its ARN) and aws:SourceAccount the account.
+func (all appTemplates) conditionsMatch(stack string, st map[string]any, d delivery) bool {
+	cond, _ := st["Condition"].(map[string]any)
+	for op, kv := range cond {
+		for key, v := range kv.(map[string]any) {
+			switch strings.ToLower(key) {
+			case "aws:sourcearn":
+				for _, x := range list(v) {
+					if !all.sourceMatches(stack, x, d) {
+						return false
+					}
+				}
+			case "aws:sourceaccount":
+				if render(v) != "${AWS::AccountId}" {
+					return false
+				}
+			default:
+				if strings.HasPrefix(strings.ToLower(key), "kms:") || op == "Bool" {
+					continue
+				}
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (all appTemplates) sourceMatches(stack string, v any, d delivery) bool {
+	if v == nil {
+		return true
+	}
+	if ref, ok := all.resolve(stack, v); ok {
+		return ref == d.source
+	}
+	return d.sourceArn != "" && globMatch(render(v), d.sourceArn)
+}
+
+// targetKey is the customer managed key that encrypts the target, if any.
+// encrypted without a key means an AWS managed key (or one from outside
+// the app), whose policy cannot let a service in.
+func (all appTemplates) targetKey(target resourceRef, typ string) (key *resourceRef, encrypted bool) {
+	p, _ := all.resource(target)["Properties"].(map[string]any)
+	v, ok := p["KmsMasterKeyId"]
+	if !ok || (typ != "AWS::SNS::Topic" && typ != "AWS::SQS::Queue") {
+		return nil, false
+	}
+	if ref, ok := all.resolve(target.stack, v); ok && all.resource(ref)["Type"] == "AWS::KMS::Key" {
+		return &ref, true
+	}
+	return nil, true
+}
+
+// keyAllows reports whether the key policy lets the service use the key
+// to deliver an encrypted message.
+func (all appTemplates) keyAllows(key resourceRef, d delivery) bool {
+	p, _ := all.resource(key)["Properties"].(map[string]any)
+	need := map[string]bool{"kms:GenerateDataKey": false, "kms:Decrypt": false}
+	for _, st := range statements(p["KeyPolicy"]) {
+		if !namesService(st, d.service) || !all.conditionsMatch(key.stack, st, d) {
+			continue
+		}
+		for action := range need {
+			if allowsAction(st, action) {
+				need[action] = true
+			}
+		}
+	}
+	return need["kms:GenerateDataKey"] && need["kms:Decrypt"]
+}
+
+// roleAllows reports whether one of the role's policies allows action on
+// the target.
+func (all appTemplates) roleAllows(role resourceRef, action string, target resourceRef) bool {
+	for _, r := range all.resourcesIn(role.stack) {
+		p, _ := r["Properties"].(map[string]any)
+		if r["Type"] != "AWS::IAM::Policy" || !all.refersTo(role.stack, p["Roles"], role) {
+			continue
+		}
+		for _, st := range statements(p["PolicyDocument"]) {
+			if allowsAction(st, action) && all.refersTo(role.stack, st["Resource"], target) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func TestEveryDeliveryIsAllowedByItsTarget(t *testing.T) {
+	for name, all := range variants(t) {
+		if len(all.deliveries()) == 0 {
+			t.Fatalf("%s pipeline: no deliveries found; the test would prove nothing", name)
+		}
+		if problems := deliveryProblems(all); len(problems) > 0 {
+			t.Errorf("%s pipeline:\n%s", name, describeProblems(problems))
+		}
+	}
+}
+
+// The check must catch each way a delivery is refused.
+func TestDeliveryProblemsFindsRefusedDeliveries(t *testing.T) {
+	topicPolicy := func(statements ...any) map[string]any {
+		return map[string]any{"Type": "AWS::SNS::TopicPolicy", "Properties": map[string]any{
+			"Topics": []any{map[string]any{"Ref": "Topic"}}, "PolicyDocument": map[string]any{"Statement": statements}}}
+	}
+	publish := func(service string, cond map[string]any) map[string]any {
+		st := map[string]any{"Effect": "Allow", "Principal": map[string]any{"Service": service}, "Action": "sns:Publish", "Resource": map[string]any{"Ref": "Topic"}}
+		if cond != nil {
+			st["Condition"] = cond
+		}
+		return st
+	}
+	keyFor := func(service string) map[string]any {
+		return map[string]any{"Type": "AWS::KMS::Key", "Properties": map[string]any{"KeyPolicy": map[string]any{"Statement": []any{
+			map[string]any{"Effect": "Allow", "Principal": map[string]any{"Service": service}, "Action": []any{"kms:Decrypt", "kms:GenerateDataKey*"}, "Resource": "*"},
+		}}}}
+	}
+	alarm := map[string]any{"Type": "AWS::CloudWatch::Alarm", "Properties": map[string]any{"AlarmActions": []any{map[string]any{"Ref": "Topic"}}}}
+	topic := map[string]any{"Type": "AWS::SNS::Topic", "Properties": map[string]any{"KmsMasterKeyId": map[string]any{"Fn::GetAtt": []any{"Key", "Arn"}}}}
+	cases := map[string]struct {
+		resources map[string]any
+		problems  int
+	}{
+		"allowed": {map[string]any{"Alarm": alarm, "Topic": topic, "Key": keyFor("cloudwatch.amazonaws.com"),
+			"Policy": topicPolicy(publish("cloudwatch.amazonaws.com", map[string]any{"ArnLike": map[string]any{"aws:SourceArn": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*"}}))}, 0},
+		"topic policy for another service": {map[string]any{"Alarm": alarm, "Topic": topic, "Key": keyFor("cloudwatch.amazonaws.com"),
+			"Policy": topicPolicy(publish("events.amazonaws.com", nil))}, 1},
+		"source condition for other sources": {map[string]any{"Alarm": alarm, "Topic": topic, "Key": keyFor("cloudwatch.amazonaws.com"),
+			"Policy": topicPolicy(publish("cloudwatch.amazonaws.com", map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": "arn:aws:events:eu-west-1:1:rule/x"}}))}, 1},
+		"key policy for another service": {map[string]any{"Alarm": alarm, "Topic": topic, "Key": keyFor("events.amazonaws.com"),
+			"Policy": topicPolicy(publish("cloudwatch.amazonaws.com", nil))}, 1},
+		"AWS managed key": {map[string]any{"Alarm": alarm, "Policy": topicPolicy(publish("cloudwatch.amazonaws.com", nil)),
+			"Topic": map[string]any{"Type": "AWS::SNS::Topic", "Properties": map[string]any{"KmsMasterKeyId": "alias/aws/sns"}}}, 1},
+		"rule target without permission": {map[string]any{"Fn": map[string]any{"Type": "AWS::Lambda::Function", "Properties": map[string]any{}},
+			"Rule": map[string]any{"Type": "AWS::Events::Rule", "Properties": map[string]any{"Targets": []any{map[string]any{"Arn": map[string]any{"Fn::GetAtt": []any{"Fn", "Arn"}}}}}}}, 1},
+		"destination the role may not send to": {map[string]any{
+			"Queue": map[string]any{"Type": "AWS::SQS::Queue", "Properties": map[string]any{}},
+			"Role":  map[string]any{"Type": "AWS::IAM::Role", "Properties": map[string]any{}},
+			"Fn":    map[string]any{"Type": "AWS::Lambda::Function", "Properties": map[string]any{"Role": map[string]any{"Fn::GetAtt": []any{"Role", "Arn"}}}},
+			"Mapping": map[string]any{"Type": "AWS::Lambda::EventSourceMapping", "Properties": map[string]any{"FunctionName": map[string]any{"Ref": "Fn"},
+				"DestinationConfig": map[string]any{"OnFailure": map[string]any{"Destination": map[string]any{"Fn::GetAtt": []any{"Queue", "Arn"}}}}}}}, 1},
+	}
+	for name, c := range cases {
+		got := deliveryProblems(appTemplates{"s": {"Resources": c.resources}})
+		if len(got) != c.problems {
+			t.Errorf("%s: want %d problems, got:\n%s", name, c.problems, describeProblems(got))
+		}
 	}
 }
