@@ -381,3 +381,194 @@ func TestDeliveryProblemsFindsRefusedDeliveries(t *testing.T) {
 		}
 	}
 }
+
+// glueLogFamilies are the log groups Glue writes per kind of run (the
+// job's Command.Name, or "crawler"); a security configuration puts its
+// name and the role's into the group name.
+var glueLogFamilies = map[string][]string{
+	"glueetl":       {"/aws-glue/jobs/output", "/aws-glue/jobs/error", "/aws-glue/jobs/logs-v2", "/aws-glue/jobs/SC-role/ROLE/output"},
+	"gluestreaming": {"/aws-glue/jobs/output", "/aws-glue/jobs/error", "/aws-glue/jobs/logs-v2", "/aws-glue/jobs/SC-role/ROLE/output"},
+	"pythonshell":   {"/aws-glue/python-jobs/output", "/aws-glue/python-jobs/error", "/aws-glue/python-jobs/SC-role/ROLE/output"},
+	"crawler":       {"/aws-glue/crawlers", "/aws-glue/crawlers-role/ROLE-SC"},
+}
+
+var glueLogActions = []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"}
+
+func logGroupArn(group string) string {
+	return "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:" + group
+}
+
+// glueLogProblems checks that every Glue job and crawler may write and
+// encrypt the log groups its kind of run writes, and that the key of its
+// security configuration lets CloudWatch Logs encrypt those groups.
+func glueLogProblems(all appTemplates) []string {
+	var problems []string
+	for _, stack := range all.sortedStacks() {
+		res := all.resourcesIn(stack)
+		for _, id := range sortedKeys(res) {
+			r := res[id]
+			p, _ := r["Properties"].(map[string]any)
+			var kind string
+			var security any
+			switch r["Type"] {
+			case "AWS::Glue::Job":
+				cmd, _ := p["Command"].(map[string]any)
+				kind, _ = cmd["Name"].(string)
+				security = p["SecurityConfiguration"]
+			case "AWS::Glue::Crawler":
+				kind, security = "crawler", p["CrawlerSecurityConfiguration"]
+			default:
+				continue
+			}
+			src := resourceRef{stack, id}
+			groups, ok := glueLogFamilies[kind]
+			if !ok {
+				errorf(&problems, "%s: unknown kind of Glue run %q; add the log groups it writes to glueLogFamilies", src, kind)
+				continue
+			}
+			role, ok := all.resolve(stack, p["Role"])
+			if !ok {
+				errorf(&problems, "%s: role %s is not a role of the app", src, render(p["Role"]))
+				continue
+			}
+			for _, g := range groups {
+				for _, action := range glueLogActions {
+					arn := logGroupArn(g)
+					if action == "logs:CreateLogStream" || action == "logs:PutLogEvents" {
+						arn += ":log-stream:run"
+					}
+					if !all.roleAllowsArn(role, action, arn) {
+						errorf(&problems, "%s (%s): role %s may not %s on %s", src, kind, role, action, g)
+					}
+				}
+			}
+			if security == nil {
+				continue
+			}
+			key, ok := all.cloudWatchKey(stack, security)
+			if !ok {
+				continue
+			}
+			if key == nil {
+				errorf(&problems, "%s: the security configuration's CloudWatch key is not a key of the app", src)
+				continue
+			}
+			for _, g := range groups {
+				if !all.keyLetsLogsEncrypt(*key, logGroupArn(g)) {
+					errorf(&problems, "%s (%s): key %s does not let CloudWatch Logs encrypt %s", src, kind, key, g)
+				}
+			}
+		}
+	}
+	return problems
+}
+
+// roleAllowsArn reports whether one of the role's policies allows action
+// on a resource ARN given as text.
+func (all appTemplates) roleAllowsArn(role resourceRef, action, arn string) bool {
+	for _, r := range all.resourcesIn(role.stack) {
+		p, _ := r["Properties"].(map[string]any)
+		if r["Type"] != "AWS::IAM::Policy" || !all.refersTo(role.stack, p["Roles"], role) {
+			continue
+		}
+		for _, st := range statements(p["PolicyDocument"]) {
+			if !allowsAction(st, action) {
+				continue
+			}
+			for _, res := range list(st["Resource"]) {
+				if globMatch(render(res), arn) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// cloudWatchKey finds the security configuration by its name and returns
+// the key of its CloudWatch encryption; ok is false when it does not
+// encrypt logs.
+func (all appTemplates) cloudWatchKey(stack string, security any) (key *resourceRef, ok bool) {
+	name := all.renderName(stack, security)
+	for _, s := range all.sortedStacks() {
+		for _, r := range all.resourcesIn(s) {
+			p, _ := r["Properties"].(map[string]any)
+			if r["Type"] != "AWS::Glue::SecurityConfiguration" || render(p["Name"]) != name {
+				continue
+			}
+			enc, _ := p["EncryptionConfiguration"].(map[string]any)
+			cw, _ := enc["CloudWatchEncryption"].(map[string]any)
+			if cw["CloudWatchEncryptionMode"] != "SSE-KMS" {
+				return nil, false
+			}
+			if ref, ok := all.resolve(s, cw["KmsKeyArn"]); ok {
+				return &ref, true
+			}
+			return nil, true
+		}
+	}
+	return nil, true
+}
+
+// keyLetsLogsEncrypt reports whether the key policy lets the regional
+// CloudWatch Logs principal encrypt the log group.
+func (all appTemplates) keyLetsLogsEncrypt(key resourceRef, groupArn string) bool {
+	p, _ := all.resource(key)["Properties"].(map[string]any)
+	for _, st := range statements(p["KeyPolicy"]) {
+		if !namesService(st, "logs.${AWS::Region}.amazonaws.com") || !allowsAction(st, "kms:GenerateDataKey") || !allowsAction(st, "kms:Encrypt") {
+			continue
+		}
+		cond, _ := st["Condition"].(map[string]any)
+		like, _ := cond["ArnLike"].(map[string]any)
+		patterns := list(like["kms:EncryptionContext:aws:logs:arn"])
+		if len(cond) == 0 {
+			return true
+		}
+		for _, pat := range patterns {
+			if globMatch(render(pat), groupArn) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func TestEveryGlueRunMayWriteAndEncryptItsLogs(t *testing.T) {
+	for name, all := range variants(t) {
+		if problems := glueLogProblems(all); len(problems) > 0 {
+			t.Errorf("%s pipeline:\n%s", name, describeProblems(problems))
+		}
+	}
+}
+
+func TestGlueLogProblemsFindsAJobThatCannotLog(t *testing.T) {
+	policy := func(group string) map[string]any {
+		return map[string]any{"Type": "AWS::IAM::Policy", "Properties": map[string]any{
+			"Roles": []any{map[string]any{"Ref": "Role"}},
+			"PolicyDocument": map[string]any{"Statement": []any{map[string]any{"Effect": "Allow", "Action": []any{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"},
+				"Resource": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:" + group}}}}}
+	}
+	key := func(pattern string) map[string]any {
+		return map[string]any{"Type": "AWS::KMS::Key", "Properties": map[string]any{"KeyPolicy": map[string]any{"Statement": []any{map[string]any{
+			"Effect": "Allow", "Principal": map[string]any{"Service": "logs.${AWS::Region}.amazonaws.com"}, "Action": []any{"kms:Encrypt*", "kms:GenerateDataKey*"},
+			"Condition": map[string]any{"ArnLike": map[string]any{"kms:EncryptionContext:aws:logs:arn": logGroupArn(pattern)}}}}}}}
+	}
+	job := map[string]any{"Type": "AWS::Glue::Job", "Properties": map[string]any{
+		"Command": map[string]any{"Name": "pythonshell"}, "Role": map[string]any{"Fn::GetAtt": []any{"Role", "Arn"}}, "SecurityConfiguration": "sc"}}
+	security := map[string]any{"Type": "AWS::Glue::SecurityConfiguration", "Properties": map[string]any{"Name": "sc",
+		"EncryptionConfiguration": map[string]any{"CloudWatchEncryption": map[string]any{"CloudWatchEncryptionMode": "SSE-KMS", "KmsKeyArn": map[string]any{"Fn::GetAtt": []any{"Key", "Arn"}}}}}}
+	role := map[string]any{"Type": "AWS::IAM::Role", "Properties": map[string]any{}}
+	for name, c := range map[string]struct {
+		policy, key string
+		problems    int
+	}{
+		"covered":                {"/aws-glue/python-jobs*", "/aws-glue/*", 0},
+		"role covers Spark only": {"/aws-glue/jobs*", "/aws-glue/*", 3 * len(glueLogActions)},
+		"key covers Spark only":  {"/aws-glue/python-jobs*", "/aws-glue/jobs*", 3},
+	} {
+		all := appTemplates{"s": {"Resources": map[string]any{"Job": job, "Role": role, "Policy": policy(c.policy), "Key": key(c.key), "Security": security}}}
+		if got := glueLogProblems(all); len(got) != c.problems {
+			t.Errorf("%s: want %d problems, got:\n%s", name, c.problems, describeProblems(got))
+		}
+	}
+}

@@ -133,7 +133,7 @@ func newCrawlerRole(stack awscdk.Stack, id string, in orchestrationInputs) awsia
 	role := awsiam.NewRole(stack, jsii.String(id), &awsiam.RoleProps{
 		AssumedBy: awsiam.NewServicePrincipal(jsii.String("glue.amazonaws.com"), nil),
 	})
-	gluejob.AllowGlueLogs(role, "crawlers")
+	gluejob.AllowGlueLogs(role, gluejob.CrawlerLogs)
 	in.dataKey.GrantEncryptDecrypt(role)
 	return role
 }

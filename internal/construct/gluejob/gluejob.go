@@ -60,7 +60,7 @@ type Job struct {
 // NewSpark defines a PySpark ETL job.
 func NewSpark(scope constructs.Construct, id string, props SparkProps) *Job {
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	role := newRole(c)
+	role := newRole(c, SparkLogs)
 	bookmark := "job-bookmark-disable"
 	if props.Bookmarks {
 		bookmark = "job-bookmark-enable"
@@ -87,7 +87,7 @@ func NewSpark(scope constructs.Construct, id string, props SparkProps) *Job {
 // NewPythonShell defines a Python shell job.
 func NewPythonShell(scope constructs.Construct, id string, props PythonShellProps) *Job {
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	role := newRole(c)
+	role := newRole(c, PythonShellLogs)
 	job := awsglue.NewPythonShellJob(c, jsii.String("Job"), &awsglue.PythonShellJobProps{
 		JobName:               jsii.String(props.JobName),
 		Description:           jsii.String(props.Description),
@@ -107,13 +107,23 @@ func NewPythonShell(scope constructs.Construct, id string, props PythonShellProp
 	return &Job{Job: job, Role: role, Name: props.JobName}
 }
 
-// newRole is the job's own role: it may write the Glue log groups and
-// Glue's metrics, nothing else until the caller grants its data.
-func newRole(scope constructs.Construct) awsiam.Role {
+// The log group families under /aws-glue/ that Glue writes for each kind
+// of run: Spark jobs log to /aws-glue/jobs/{output,error,logs-v2}, Python
+// shell jobs to /aws-glue/python-jobs/{output,error}, crawlers to
+// /aws-glue/crawlers.
+const (
+	SparkLogs       = "jobs"
+	PythonShellLogs = "python-jobs"
+	CrawlerLogs     = "crawlers"
+)
+
+// newRole is the job's own role: it may write the log groups of its kind
+// of job and Glue's metrics, nothing else until the caller grants its data.
+func newRole(scope constructs.Construct, logs string) awsiam.Role {
 	role := awsiam.NewRole(scope, jsii.String("Role"), &awsiam.RoleProps{
 		AssumedBy: awsiam.NewServicePrincipal(jsii.String("glue.amazonaws.com"), nil),
 	})
-	AllowGlueLogs(role, "jobs")
+	AllowGlueLogs(role, logs)
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:    jsii.Strings("cloudwatch:PutMetricData"),
 		Resources:  jsii.Strings("*"),
@@ -122,10 +132,11 @@ func newRole(scope constructs.Construct) awsiam.Role {
 	return role
 }
 
-// AllowGlueLogs lets a job or crawler role write its Glue log groups
-// (/aws-glue/jobs/... or /aws-glue/crawlers...). With a security
-// configuration the group names contain the configuration and role names,
-// so only the prefix is known here.
+// AllowGlueLogs lets a job or crawler role write the Glue log groups of
+// one family (SparkLogs, PythonShellLogs, CrawlerLogs) and encrypt them
+// (logs:AssociateKmsKey, for the security configuration's CloudWatch
+// encryption). With a security configuration the group names contain the
+// configuration and role names, so only the prefix is known here.
 func AllowGlueLogs(role awsiam.IRole, kind string) {
 	stack := awscdk.Stack_Of(role)
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
