@@ -61,6 +61,9 @@ func NewOperationsStack(scope constructs.Construct, id string, props *Operations
 	for _, email := range cfg.OperationsEmails {
 		o.Topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(email), nil))
 	}
+	if len(cfg.OperationsEmails) == 0 {
+		warnUnsubscribed(o.Topic, "operations (alarm and Glue failure)", "operationsEmails")
+	}
 
 	newPipelineAlarms(o, cfg, props.Pipeline)
 	newGlueFailureRules(stack, cfg, o.Topic)
