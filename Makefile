@@ -91,8 +91,11 @@ config-docs: ## Regenerate cdk.json's defaults and the README's config table fro
 deploy: node-tools ## Deploy every stack to the account of your AWS credentials
 	$(CDK) deploy --all --require-approval broadening
 
-diff: node-tools
-	$(CDK) diff --all
+# diff compares every stack when none is named; it has no --all (the CLI
+# only warns about an unknown option). test/cli runs every $(CDK) recipe
+# through the CLI's own option checks.
+diff: node-tools ## What a deploy would change in the account of your AWS credentials
+	$(CDK) diff
 
 destroy: node-tools
 	$(CDK) destroy --all
