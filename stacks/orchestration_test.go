@@ -487,10 +487,11 @@ func buildWarehousePipeline(t *testing.T) *OrchestrationStack {
 	var o *OrchestrationStack
 	noPanic(t, "building the orchestration with a warehouse", func() {
 		app := newApp(map[string]any{
-			"triggerMode":               "continuous",
-			"continuousLoopEnableCron":  "cron(0 6 ? * MON-FRI *)",
-			"continuousLoopDisableCron": "cron(0 20 ? * MON-FRI *)",
-			"continuousLoopTimezone":    "Europe/Paris",
+			"triggerMode":                     "continuous",
+			"redshiftDailyUsageLimitRpuHours": "52",
+			"continuousLoopEnableCron":        "cron(0 6 ? * MON-FRI *)",
+			"continuousLoopDisableCron":       "cron(0 20 ? * MON-FRI *)",
+			"continuousLoopTimezone":          "Europe/Paris",
 		}, false)
 		cfg, err := LoadConfig(app, "..")
 		if err != nil {
