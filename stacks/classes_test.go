@@ -572,3 +572,54 @@ func TestGlueLogProblemsFindsAJobThatCannotLog(t *testing.T) {
 		}
 	}
 }
+
+// sharedNames lists the explicit physical names two pipelines both use for
+// a resource of the same type: deployed to one account and region, the
+// second would fail on them (or, worse, take over the first's resource).
+// Environment-agnostic templates render the account and region as the
+// same pseudo parameters in both, which is what one account and region
+// means here.
+func sharedNames(a, b appTemplates) []string {
+	seen := map[string]namedResource{}
+	for _, n := range a.namedResources() {
+		seen[n.typ+" "+n.name] = n
+	}
+	var problems []string
+	for _, n := range b.namedResources() {
+		if first, ok := seen[n.typ+" "+n.name]; ok {
+			errorf(&problems, "%s %q: %s and %s", n.typ, n.name, first.ref, n.ref)
+		}
+	}
+	return problems
+}
+
+func TestTwoStagesShareNoPhysicalName(t *testing.T) {
+	dev := templatesOf(t, sharedPipeline(t, "everything", everythingOn))
+	prodContext := map[string]any{"stage": "prod"}
+	for k, v := range everythingOn {
+		prodContext[k] = v
+	}
+	prod := templatesOf(t, newPipeline(t, prodContext))
+	if len(dev.namedResources()) < 20 {
+		t.Fatalf("only %d named resources found; the test would prove little", len(dev.namedResources()))
+	}
+	if problems := sharedNames(dev, prod); len(problems) > 0 {
+		t.Errorf("stages dev and prod collide in one account and region:\n%s", describeProblems(problems))
+	}
+}
+
+func TestSharedNamesFindsACollision(t *testing.T) {
+	stage := func(stack, queue string) appTemplates {
+		return appTemplates{stack: {"Resources": map[string]any{
+			"Bucket": map[string]any{"Type": "AWS::S3::Bucket", "Properties": map[string]any{
+				"BucketName": map[string]any{"Fn::Join": []any{"-", []any{"landing", map[string]any{"Ref": "AWS::AccountId"}}}}}},
+			"Queue": map[string]any{"Type": "AWS::SQS::Queue", "Properties": map[string]any{"QueueName": queue}},
+			"Db":    map[string]any{"Type": "AWS::Glue::Database", "Properties": map[string]any{"DatabaseInput": map[string]any{"Name": queue + "-db"}}},
+			"Table": map[string]any{"Type": "AWS::Glue::Table", "Properties": map[string]any{"DatabaseName": map[string]any{"Ref": "Db"}, "TableInput": map[string]any{"Name": "orders"}}},
+		}}}
+	}
+	got := sharedNames(stage("a-storage", "a"), stage("b-storage", "b"))
+	if len(got) != 1 || !strings.Contains(got[0], "landing-${AWS::AccountId}") {
+		t.Errorf("want only the bucket, got:\n%s", describeProblems(got))
+	}
+}

@@ -23,7 +23,7 @@ func bucketName(stack awscdk.Stack, cfg config.Config, seedName, override string
 // pipelineName names the pipeline's own resources that the seed does not
 // name: "<prefix>orders-pipeline-<stage>".
 func pipelineName(cfg config.Config) string {
-	return cfg.ResourcePrefix + "orders-pipeline-" + cfg.Stage
+	return cfg.Names().Pipeline
 }
 
 // dataKeyAlias is the alias of the Storage stack's DataKey. Other stacks

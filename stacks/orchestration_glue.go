@@ -20,7 +20,7 @@ import (
 // taken: redeploying this stack after a destroy would fail on it.
 func newGlueSecurity(stack awscdk.Stack, in orchestrationInputs) awsglue.SecurityConfiguration {
 	sc := awsglue.NewSecurityConfiguration(stack, jsii.String("GlueSecurity"), &awsglue.SecurityConfigurationProps{
-		SecurityConfigurationName: jsii.String(in.names.Workflow + "-security"),
+		SecurityConfigurationName: jsii.String(in.names.GlueSecurity),
 		S3Encryption:              awsglue.S3Encryption_Kms(in.dataKey),
 		CloudWatchEncryption:      awsglue.CloudWatchEncryption_Kms(in.dataKey),
 		JobBookmarksEncryption:    awsglue.JobBookmarksEncryption_ClientSideKms(in.dataKey),
@@ -32,7 +32,7 @@ func newGlueSecurity(stack awscdk.Stack, in orchestrationInputs) awsglue.Securit
 // newAthenaWorkgroup is where the S3 audit jobs query; its configuration
 // is enforced so every result lands encrypted in the results bucket.
 func newAthenaWorkgroup(stack awscdk.Stack, in orchestrationInputs) string {
-	name := in.cfg.ResourcePrefix + "orders-audit-workgroup"
+	name := in.names.AthenaWorkgroup
 	awsathena.NewCfnWorkGroup(stack, jsii.String("AthenaWorkgroup"), &awsathena.CfnWorkGroupProps{
 		Name:        jsii.String(name),
 		Description: jsii.String("Record counts per run id of the S3 landing and staging areas"),

@@ -137,7 +137,7 @@ func fullChain(n config.Names) []string {
 	return append(s3Chain(n), n.StagingToRedshiftJob, n.RedshiftStagingAuditJob, n.RedshiftStagingToFinalJob, n.RedshiftFinalAuditJob)
 }
 
-func defaultNames() config.Names { return config.Config{}.Names() }
+func defaultNames() config.Names { return config.Defaults().Names() }
 
 func TestWorkflowStartsOnEventsAndRunsInSeedOrder(t *testing.T) {
 	p := defaultPipeline(t)

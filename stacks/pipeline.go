@@ -5,8 +5,6 @@
 package stacks
 
 import (
-	"fmt"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -87,7 +85,7 @@ func NewPipeline(scope constructs.Construct, props PipelineProps) *Pipeline {
 
 // StackName is the CloudFormation name of one layer's stack.
 func StackName(cfg config.Config, layer string) string {
-	return fmt.Sprintf("%sorders-pipeline-%s-%s", cfg.ResourcePrefix, cfg.Stage, layer)
+	return cfg.Names().Pipeline + "-" + layer
 }
 
 // removalPolicy maps the config switch onto stateful resources.

@@ -17,7 +17,7 @@ package config
 type Config struct {
 	// General
 	Stage          string `key:"stage" default:"dev" format:"name" doc:"Stage name; part of every stack name and selects the optional config/<stage>.json file."`
-	ResourcePrefix string `key:"resourcePrefix" default:"" format:"prefix" doc:"Prefix put before every seed resource name (e.g. 'dev-' gives 'dev-orders'). Empty keeps the seed's names."`
+	ResourcePrefix string `key:"resourcePrefix" default:"" format:"prefix" doc:"Prefix put before every seed resource name instead of '<stage>-' (e.g. 'acme-' gives 'acme-orders'). Empty: the default stage (dev) keeps the seed's names, any other stage prefixes them with '<stage>-'."`
 	RemovalPolicy  string `key:"removalPolicy" default:"retain" enum:"retain,destroy" doc:"What happens to stateful resources (buckets, stream, tables, warehouse, secret) when their stack is deleted. 'destroy' is for throwaway environments and empties buckets first."`
 
 	// Storage (stateful)

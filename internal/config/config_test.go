@@ -171,3 +171,20 @@ func TestContinuousLoopNeedsOnlyTheUsageLimitItUses(t *testing.T) {
 		}
 	}
 }
+
+func TestStagesOtherThanTheDefaultPrefixEveryName(t *testing.T) {
+	dev := Defaults()
+	if n := dev.Names(); n.Stream != "orders" || n.Workflow != "orders-workflow" || n.LandingAuditJob != "orders_landing_audit_load" ||
+		n.Database != "ecommerce-database" || n.AuditTable != "orders-audit-table" || n.LandingBucketSeed != "fo-to-dw-orders-landing-area" {
+		t.Errorf("the default stage lost the seed's names: %+v", n)
+	}
+	prod := Defaults()
+	prod.Stage = "prod"
+	if n := prod.Names(); n.Stream != "prod-orders" || n.LandingAuditJob != "prod-orders_landing_audit_load" || n.LandingTable != "orders" {
+		t.Errorf("stage prod: %+v", n)
+	}
+	prod.ResourcePrefix = "acme-"
+	if n := prod.Names(); n.Stream != "acme-orders" || n.Pipeline != "acme-orders-pipeline-prod" {
+		t.Errorf("resourcePrefix does not replace the stage prefix: %+v", n)
+	}
+}
