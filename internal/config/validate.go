@@ -61,6 +61,10 @@ func (c Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.crossChecks()...)
+	// Composed names only mean something once every key is well formed.
+	if len(errs) == 0 {
+		errs = c.nameErrors()
+	}
 	return errors.Join(errs...)
 }
 
