@@ -623,3 +623,55 @@ func TestSharedNamesFindsACollision(t *testing.T) {
 		t.Errorf("want only the bucket, got:\n%s", describeProblems(got))
 	}
 }
+
+// crossStackReferences lists every reference from one template to
+// another's outputs: producer stack, consumer stack and its kind.
+func crossStackReferences(all appTemplates) (refs []struct{ producer, consumer, kind string }) {
+	var walk func(consumer string, v any)
+	walk = func(consumer string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if so, ok := x["Fn::GetStackOutput"].(map[string]any); ok {
+				refs = append(refs, struct{ producer, consumer, kind string }{render(so["StackName"]), consumer, "weak"})
+			}
+			if name, ok := x["Fn::ImportValue"]; ok {
+				producer, _, _ := strings.Cut(render(name), ":")
+				refs = append(refs, struct{ producer, consumer, kind string }{producer, consumer, "strong"})
+			}
+			for _, k := range sortedKeys(x) {
+				walk(consumer, x[k])
+			}
+		case []any:
+			for _, e := range x {
+				walk(consumer, e)
+			}
+		}
+	}
+	for _, stack := range all.sortedStacks() {
+		walk(stack, all[stack]["Resources"])
+		walk(stack, all[stack]["Outputs"])
+	}
+	return refs
+}
+
+// A weak reference to a stateful stack would let it be deleted under its
+// consumers, and a changed value would not reach a consumer whose
+// template text stayed the same.
+func TestReferencesToStatefulStacksAreStrong(t *testing.T) {
+	for name, all := range variants(t) {
+		strong := 0
+		for _, r := range crossStackReferences(all) {
+			switch {
+			case isStatefulStack(all, r.producer) && r.kind == "weak":
+				t.Errorf("%s pipeline: %s refers to the stateful %s weakly (Fn::GetStackOutput)", name, r.consumer, r.producer)
+			case !isStatefulStack(all, r.producer) && r.kind == "strong":
+				t.Errorf("%s pipeline: %s refers to the stateless %s strongly, which would stop %s from being destroyed on its own", name, r.consumer, r.producer, r.producer)
+			case r.kind == "strong":
+				strong++
+			}
+		}
+		if strong == 0 {
+			t.Errorf("%s pipeline: no strong reference found; the test would prove nothing", name)
+		}
+	}
+}
