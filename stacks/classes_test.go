@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 )
@@ -673,5 +674,89 @@ func TestReferencesToStatefulStacksAreStrong(t *testing.T) {
 		if strong == 0 {
 			t.Errorf("%s pipeline: no strong reference found; the test would prove nothing", name)
 		}
+	}
+}
+
+// glueProvidedSDK is the boto3 and botocore each kind of Glue job gets
+// unless it installs others: AWS Glue docs, "Python modules already
+// provided in AWS Glue" (5.0) and "Supported libraries for Python shell
+// jobs" (3.9, library set analytics).
+var glueProvidedSDK = map[string][2]string{
+	"glueetl 5.0":     {"1.34.131", "1.34.131"},
+	"pythonshell 3.9": {"1.21.21", "1.24.21"},
+}
+
+// requirementPins reads the exact pins of requirements.txt.
+func requirementPins(t *testing.T) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile("../requirements.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pins := map[string]string{}
+	for _, line := range strings.Split(string(data), "\n") {
+		if name, version, ok := strings.Cut(strings.TrimSpace(line), "=="); ok && !strings.HasPrefix(line, "#") {
+			pins[strings.ToLower(name)] = version
+		}
+	}
+	return pins
+}
+
+// glueSDKProblems checks that every Glue job runs the boto3 and botocore
+// the Glue-script tests run.
+func glueSDKProblems(all appTemplates, pins map[string]string) []string {
+	var problems []string
+	for _, stack := range all.sortedStacks() {
+		res := all.resourcesIn(stack)
+		for _, id := range sortedKeys(res) {
+			r := res[id]
+			if r["Type"] != "AWS::Glue::Job" {
+				continue
+			}
+			p, _ := r["Properties"].(map[string]any)
+			cmd, _ := p["Command"].(map[string]any)
+			kind := render(cmd["Name"]) + " " + render(p["GlueVersion"])
+			if cmd["Name"] == "pythonshell" {
+				kind = "pythonshell " + render(cmd["PythonVersion"])
+			}
+			provided, ok := glueProvidedSDK[kind]
+			if !ok {
+				errorf(&problems, "%s/%s: no record of the SDK a %s job gets; add it to glueProvidedSDK from the AWS Glue docs", stack, id, kind)
+				continue
+			}
+			got := map[string]string{"boto3": provided[0], "botocore": provided[1]}
+			args, _ := p["DefaultArguments"].(map[string]any)
+			if mods, ok := args["--additional-python-modules"].(string); ok {
+				for _, m := range strings.Split(mods, ",") {
+					if name, version, ok := strings.Cut(strings.TrimSpace(m), "=="); ok {
+						got[strings.ToLower(name)] = version
+					}
+				}
+			}
+			for _, lib := range []string{"boto3", "botocore"} {
+				if got[lib] != pins[lib] {
+					errorf(&problems, "%s/%s (%s) runs %s %s, the Glue-script tests %s (requirements.txt)", stack, id, kind, lib, got[lib], pins[lib])
+				}
+			}
+		}
+	}
+	return problems
+}
+
+func TestEveryGlueJobRunsTheSDKTheScriptTestsRun(t *testing.T) {
+	pins := requirementPins(t)
+	if pins["boto3"] == "" || pins["botocore"] == "" {
+		t.Fatalf("requirements.txt pins no boto3/botocore: %v", pins)
+	}
+	for name, all := range variants(t) {
+		if problems := glueSDKProblems(all, pins); len(problems) > 0 {
+			t.Errorf("%s pipeline:\n%s", name, describeProblems(problems))
+		}
+	}
+	// A Python shell job without the modules gets 1.21.21, and is caught.
+	shell := appTemplates{"s": {"Resources": map[string]any{"Job": map[string]any{"Type": "AWS::Glue::Job", "Properties": map[string]any{
+		"Command": map[string]any{"Name": "pythonshell", "PythonVersion": "3.9"}, "DefaultArguments": map[string]any{}}}}}}
+	if got := glueSDKProblems(shell, pins); len(got) != 2 {
+		t.Errorf("a Python shell job with the provided SDK: %v", got)
 	}
 }

@@ -308,7 +308,7 @@ func ownArguments(job map[string]any) []string {
 	var keys []string
 	for k := range job["DefaultArguments"].(map[string]any) {
 		switch k {
-		case "--job-language", "--enable-continuous-cloudwatch-log", "--enable-metrics", "--enable-observability-metrics", "--job-bookmark-option", "library-set", "--extra-py-files":
+		case "--job-language", "--enable-continuous-cloudwatch-log", "--enable-metrics", "--enable-observability-metrics", "--job-bookmark-option", "library-set", "--extra-py-files", "--additional-python-modules":
 			continue
 		}
 		keys = append(keys, k)
@@ -351,6 +351,10 @@ func checkShellJob(t *testing.T, job map[string]any) {
 	cmd := job["Command"].(map[string]any)
 	if cmd["Name"] != "pythonshell" || cmd["PythonVersion"] != "3.9" || job["MaxCapacity"] != 0.0625 {
 		t.Errorf("%s: command %v, capacity %v; want a Python 3.9 shell on 1/16 DPU", job["Name"], cmd, job["MaxCapacity"])
+	}
+	// The shell's own botocore has no WorkgroupName in the Data API.
+	if got := job["DefaultArguments"].(map[string]any)["--additional-python-modules"]; got != "boto3==1.34.131,botocore==1.34.131" {
+		t.Errorf("%s: --additional-python-modules %v", job["Name"], got)
 	}
 	checkCommonJobSettings(t, job)
 }

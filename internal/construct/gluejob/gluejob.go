@@ -45,6 +45,16 @@ type PythonShellProps struct {
 	Capacity awsglue.MaxCapacity
 }
 
+// PythonShellSDK is the AWS SDK every Python shell job installs with
+// --additional-python-modules, the way Glue documents for changing a
+// provided module. Python shell 3.9 ships boto3 1.21.21 / botocore 1.24.21
+// (library set "analytics"), whose Redshift Data API model has no
+// WorkgroupName, so the Redshift jobs could not address a Serverless
+// workgroup. These are the versions Glue 5.0 provides to the Spark jobs, so
+// every job runs the SDK the Glue-script tests run (requirements.txt pins
+// the same; a stacks test compares them).
+const PythonShellSDK = "boto3==1.34.131,botocore==1.34.131"
+
 // maxRetries retries a run once after a transient failure (throttling, a
 // lost worker): every job of the pipeline is safe to re-run (bookmarks,
 // conditional audit writes, per-run replacement in Redshift final).
@@ -97,7 +107,7 @@ func NewPythonShell(scope constructs.Construct, id string, props PythonShellProp
 		PythonVersion:         awsglue.PythonVersion_THREE_NINE,
 		GlueVersion:           awsglue.GlueVersion_V3_0,
 		MaxCapacity:           props.Capacity,
-		DefaultArguments:      arguments(props.Props, nil),
+		DefaultArguments:      arguments(props.Props, map[string]string{"--additional-python-modules": PythonShellSDK}),
 		ContinuousLogging:     &awsglue.ContinuousLoggingProps{Enabled: jsii.Bool(true)},
 		SecurityConfiguration: props.SecurityConfiguration,
 		Timeout:               props.Timeout,
