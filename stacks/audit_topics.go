@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
@@ -39,6 +41,9 @@ func newNotificationTopics(stack awscdk.Stack, cfg config.Config, key awskms.IKe
 			}
 			t.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(sub.email), props))
 		}
+		if len(cfg.SuccessEmails)+len(cfg.FailureEmails) == 0 {
+			warnUnsubscribed(t, "audit", "successEmails and failureEmails")
+		}
 		return t, t
 	}
 	s := topic("SuccessTopic", "Orders pipeline SUCCESS")
@@ -49,7 +54,22 @@ func newNotificationTopics(stack awscdk.Stack, cfg config.Config, key awskms.IKe
 	for _, email := range unique(cfg.FailureEmails) {
 		f.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(email), nil))
 	}
+	if len(cfg.SuccessEmails) == 0 {
+		warnUnsubscribed(s, "SUCCESS", "successEmails")
+	}
+	if len(cfg.FailureEmails) == 0 {
+		warnUnsubscribed(f, "FAILURE", "failureEmails")
+	}
 	return s, f
+}
+
+// warnUnsubscribed tells at synth that a topic reaches no one: the
+// defaults subscribe nobody, and a deployment would otherwise send its
+// notifications into the void without a word.
+func warnUnsubscribed(topic awssns.ITopic, what, settings string) {
+	awscdk.Annotations_Of(topic).AddWarningV2(jsii.String("orders-pipeline:unsubscribedTopic"), jsii.String(
+		"No one receives the "+what+" notifications: the topic has no subscriber. Set "+settings+
+			" (e.g. -c "+strings.SplitN(settings, " ", 2)[0]+"=data-team@example.com, or in cdk.json / config/<stage>.json)."), nil)
 }
 
 type emailSubscription struct {

@@ -24,9 +24,7 @@ func deliveryStream(t *testing.T, tmpl assertions.Template) map[string]any {
 func TestDeliveryStreamReadsTheStreamAndConvertsToParquet(t *testing.T) {
 	tmpl := templateOf(t, defaultPipeline(t).Ingestion.Stack)
 	ref := func(logicalPrefix string) any {
-		return assertions.Match_ObjectLike(&map[string]any{"Fn::GetStackOutput": assertions.Match_ObjectLike(&map[string]any{
-			"OutputName": assertions.Match_StringLikeRegexp(jsii.String(logicalPrefix)),
-		})})
+		return assertions.Match_ObjectLike(&map[string]any{"Fn::ImportValue": assertions.Match_StringLikeRegexp(jsii.String(":ExportsOutput.*" + logicalPrefix))})
 	}
 	hasResource(t, tmpl, "AWS::KinesisFirehose::DeliveryStream", map[string]any{
 		"DeliveryStreamName":               "orders-firehose",

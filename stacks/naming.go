@@ -6,16 +6,14 @@ import (
 	"github.com/orders-pipeline/orders-pipeline/internal/config"
 )
 
-// bucketName is the one naming rule of the pipeline's data buckets: the
-// configured full name if any, else the seed name plus a suffix that makes
-// it globally unique — bucketNameSuffix, or the account and region the
-// stack deploys to.
+// bucketName is the one naming rule of the pipeline's data buckets
+// (config.BucketName, whose length validation checks): the configured full
+// name if any, else the seed name plus a suffix that makes it globally
+// unique — bucketNameSuffix, or the account and region the stack deploys to.
 func bucketName(stack awscdk.Stack, cfg config.Config, seedName, override string) *string {
-	if override != "" {
-		return jsii.String(override)
-	}
-	if cfg.BucketNameSuffix != "" {
-		return jsii.String(seedName + "-" + cfg.BucketNameSuffix)
+	if override != "" || cfg.BucketNameSuffix != "" {
+		name, _ := cfg.BucketName(seedName, override)
+		return jsii.String(name)
 	}
 	return awscdk.Fn_Join(jsii.String("-"), &[]*string{jsii.String(seedName), stack.Account(), stack.Region()})
 }
@@ -23,7 +21,7 @@ func bucketName(stack awscdk.Stack, cfg config.Config, seedName, override string
 // pipelineName names the pipeline's own resources that the seed does not
 // name: "<prefix>orders-pipeline-<stage>".
 func pipelineName(cfg config.Config) string {
-	return cfg.ResourcePrefix + "orders-pipeline-" + cfg.Stage
+	return cfg.Names().Pipeline
 }
 
 // dataKeyAlias is the alias of the Storage stack's DataKey. Other stacks

@@ -52,27 +52,55 @@ func NewOperationsStack(scope constructs.Construct, id string, props *Operations
 		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
 	})
 	key.AddToResourcePolicy(servicekey.GrantsOnlyForAWSServices(), nil)
-	for _, service := range []string{"cloudwatch.amazonaws.com", "events.amazonaws.com"} {
-		key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(service), nil)},
-			Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
-			Resources:  jsii.Strings("*"),
-			Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()}},
-		}), nil)
-	}
 	o.Topic = awssns.NewTopic(stack, jsii.String("Topic"), &awssns.TopicProps{
 		DisplayName: jsii.String("Orders pipeline operations"),
 		MasterKey:   key,
 		EnforceSSL:  jsii.Bool(true),
 	})
+	allowAlarmNotifications(stack, o.Topic, key)
 	for _, email := range cfg.OperationsEmails {
 		o.Topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(email), nil))
+	}
+	if len(cfg.OperationsEmails) == 0 {
+		warnUnsubscribed(o.Topic, "operations (alarm and Glue failure)", "operationsEmails")
 	}
 
 	newPipelineAlarms(o, cfg, props.Pipeline)
 	newGlueFailureRules(stack, cfg, o.Topic)
 	o.Dashboard = newPipelineDashboard(stack, cfg, props.Pipeline, o)
 	return o
+}
+
+// allowAlarmNotifications lets CloudWatch alarms of this account publish
+// to the topic. The topic has a policy of its own (TLS only, the
+// EventBridge targets), and an explicit topic policy replaces SNS's
+// default one, so without this statement every alarm action fails. The
+// EventBridge rules' SnsTopic targets add their own statements to both
+// policies; EventBridge sends no source account or ARN to KMS, so theirs
+// cannot carry the conditions CloudWatch's do.
+func allowAlarmNotifications(stack awscdk.Stack, topic awssns.Topic, key awskms.Key) {
+	conditions := &map[string]interface{}{
+		"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()},
+		"ArnLike": map[string]interface{}{"aws:SourceArn": stack.FormatArn(&awscdk.ArnComponents{
+			Service: jsii.String("cloudwatch"), Resource: jsii.String("alarm"), ResourceName: jsii.String("*"),
+			ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
+		})},
+	}
+	cloudwatch := awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)
+	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowAccountAlarms"),
+		Principals: &[]awsiam.IPrincipal{cloudwatch},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  &[]*string{topic.TopicArn()},
+		Conditions: conditions,
+	}))
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowAccountAlarms"),
+		Principals: &[]awsiam.IPrincipal{cloudwatch},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: conditions,
+	}), nil)
 }
 
 // alarmSpec is one alarm on one metric.

@@ -77,7 +77,7 @@ func newPipelineDashboard(stack awscdk.Stack, cfg config.Config, p *Pipeline, o 
 		})})
 	}
 	return awscloudwatch.NewDashboard(stack, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
-		DashboardName:   jsii.String(cfg.ResourcePrefix + "orders-pipeline-" + cfg.Stage),
+		DashboardName:   jsii.String(pipelineName(cfg)),
 		DefaultInterval: awscdk.Duration_Days(jsii.Number(1)),
 		Widgets:         &widgets,
 	})

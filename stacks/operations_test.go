@@ -44,11 +44,19 @@ func TestOperationsTopicIsEncryptedAndSubscribedFromConfig(t *testing.T) {
 	tmpl := templateOf(t, defaultPipeline(t).Operations.Stack)
 	hasResource(t, tmpl, "AWS::SNS::Topic", map[string]any{"KmsMasterKeyId": assertions.Match_AnyValue()})
 	resourceCount(t, tmpl, "AWS::SNS::Subscription", 0)
-	hasResource(t, tmpl, "AWS::KMS::Key", map[string]any{
-		"KeyPolicy": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
-			assertions.Match_ObjectLike(&map[string]any{"Principal": map[string]any{"Service": assertions.Match_ArrayWith(&[]any{"cloudwatch.amazonaws.com"})}}),
-		})},
+	// Alarms of this account only, in the topic's and the key's policy.
+	alarms := assertions.Match_ObjectLike(&map[string]any{
+		"Sid":       "AllowAccountAlarms",
+		"Principal": map[string]any{"Service": "cloudwatch.amazonaws.com"},
+		"Condition": map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": map[string]any{"Ref": "AWS::AccountId"}},
+			"ArnLike": map[string]any{"aws:SourceArn": map[string]any{"Fn::Join": []any{"", []any{
+				"arn:", map[string]any{"Ref": "AWS::Partition"}, ":cloudwatch:", map[string]any{"Ref": "AWS::Region"}, ":",
+				map[string]any{"Ref": "AWS::AccountId"}, ":alarm:*"}}}},
+		},
 	})
+	hasResource(t, tmpl, "AWS::KMS::Key", map[string]any{"KeyPolicy": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{alarms})}})
+	hasResource(t, tmpl, "AWS::SNS::TopicPolicy", map[string]any{"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{alarms})}})
 	withEmail := templateOf(t, newPipeline(t, map[string]any{"operationsEmails": "oncall@example.com"}).Operations.Stack)
 	hasResource(t, withEmail, "AWS::SNS::Subscription", map[string]any{"Protocol": "email", "Endpoint": "oncall@example.com"})
 }

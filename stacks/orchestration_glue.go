@@ -14,19 +14,25 @@ import (
 // newGlueSecurity encrypts what the crawlers and jobs write outside the
 // buckets' own encryption: S3 output, CloudWatch logs and job bookmarks,
 // all with the data key.
+//
+// The Glue L2 retains it, but it holds no data (the key it names lives in
+// the storage stack), and a retained configuration keeps its fixed name
+// taken: redeploying this stack after a destroy would fail on it.
 func newGlueSecurity(stack awscdk.Stack, in orchestrationInputs) awsglue.SecurityConfiguration {
-	return awsglue.NewSecurityConfiguration(stack, jsii.String("GlueSecurity"), &awsglue.SecurityConfigurationProps{
-		SecurityConfigurationName: jsii.String(in.names.Workflow + "-security"),
+	sc := awsglue.NewSecurityConfiguration(stack, jsii.String("GlueSecurity"), &awsglue.SecurityConfigurationProps{
+		SecurityConfigurationName: jsii.String(in.names.GlueSecurity),
 		S3Encryption:              awsglue.S3Encryption_Kms(in.dataKey),
 		CloudWatchEncryption:      awsglue.CloudWatchEncryption_Kms(in.dataKey),
 		JobBookmarksEncryption:    awsglue.JobBookmarksEncryption_ClientSideKms(in.dataKey),
 	})
+	sc.ApplyRemovalPolicy(awscdk.RemovalPolicy_DESTROY)
+	return sc
 }
 
 // newAthenaWorkgroup is where the S3 audit jobs query; its configuration
 // is enforced so every result lands encrypted in the results bucket.
 func newAthenaWorkgroup(stack awscdk.Stack, in orchestrationInputs) string {
-	name := in.cfg.ResourcePrefix + "orders-audit-workgroup"
+	name := in.names.AthenaWorkgroup
 	awsathena.NewCfnWorkGroup(stack, jsii.String("AthenaWorkgroup"), &awsathena.CfnWorkGroupProps{
 		Name:        jsii.String(name),
 		Description: jsii.String("Record counts per run id of the S3 landing and staging areas"),
@@ -127,7 +133,7 @@ func newCrawlerRole(stack awscdk.Stack, id string, in orchestrationInputs) awsia
 	role := awsiam.NewRole(stack, jsii.String(id), &awsiam.RoleProps{
 		AssumedBy: awsiam.NewServicePrincipal(jsii.String("glue.amazonaws.com"), nil),
 	})
-	gluejob.AllowGlueLogs(role, "crawlers")
+	gluejob.AllowGlueLogs(role, gluejob.CrawlerLogs)
 	in.dataKey.GrantEncryptDecrypt(role)
 	return role
 }

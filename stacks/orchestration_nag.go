@@ -25,8 +25,8 @@ func suppressMatching(c constructs.IConstruct, reason string, patterns ...string
 // suppressGlueRoleFindings documents the wildcards every crawler and job
 // role of the workflow needs.
 func suppressGlueRoleFindings(role constructs.IConstruct) {
-	suppressMatching(role, "Glue names a run's log groups under /aws-glue/jobs/ or /aws-glue/crawlers with the security configuration and role in the name, so only the prefix is known before the run.",
-		`^Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws-glue/(jobs|crawlers)\*$`)
+	suppressMatching(role, "Glue names a run's log groups under /aws-glue/jobs/, /aws-glue/python-jobs/ or /aws-glue/crawlers with the security configuration and role in the name, so only the prefix is known before the run.",
+		`^Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws-glue/(jobs|python-jobs|crawlers)\*$`)
 	suppressMatching(role, "Object access is limited to one area's prefix (orders/, redshift-copy/ or the Athena workgroup's result prefix); the objects under it are written by the pipeline at run time.",
 		`^Resource::.*/(orders|redshift-copy|[a-z0-9-]*orders-audit-workgroup)/\*$`)
 	suppressMatching(role, "The CDK's read grant on its bootstrap assets bucket, which holds this job's script, the shared Python modules and the SQL files.",

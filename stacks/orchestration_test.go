@@ -137,7 +137,7 @@ func fullChain(n config.Names) []string {
 	return append(s3Chain(n), n.StagingToRedshiftJob, n.RedshiftStagingAuditJob, n.RedshiftStagingToFinalJob, n.RedshiftFinalAuditJob)
 }
 
-func defaultNames() config.Names { return config.Config{}.Names() }
+func defaultNames() config.Names { return config.Defaults().Names() }
 
 func TestWorkflowStartsOnEventsAndRunsInSeedOrder(t *testing.T) {
 	p := defaultPipeline(t)
@@ -308,7 +308,7 @@ func ownArguments(job map[string]any) []string {
 	var keys []string
 	for k := range job["DefaultArguments"].(map[string]any) {
 		switch k {
-		case "--job-language", "--enable-continuous-cloudwatch-log", "--enable-metrics", "--enable-observability-metrics", "--job-bookmark-option", "library-set", "--extra-py-files":
+		case "--job-language", "--enable-continuous-cloudwatch-log", "--enable-metrics", "--enable-observability-metrics", "--job-bookmark-option", "library-set", "--extra-py-files", "--additional-python-modules":
 			continue
 		}
 		keys = append(keys, k)
@@ -351,6 +351,10 @@ func checkShellJob(t *testing.T, job map[string]any) {
 	cmd := job["Command"].(map[string]any)
 	if cmd["Name"] != "pythonshell" || cmd["PythonVersion"] != "3.9" || job["MaxCapacity"] != 0.0625 {
 		t.Errorf("%s: command %v, capacity %v; want a Python 3.9 shell on 1/16 DPU", job["Name"], cmd, job["MaxCapacity"])
+	}
+	// The shell's own botocore has no WorkgroupName in the Data API.
+	if got := job["DefaultArguments"].(map[string]any)["--additional-python-modules"]; got != "boto3==1.34.131,botocore==1.34.131" {
+		t.Errorf("%s: --additional-python-modules %v", job["Name"], got)
 	}
 	checkCommonJobSettings(t, job)
 }
@@ -487,10 +491,11 @@ func buildWarehousePipeline(t *testing.T) *OrchestrationStack {
 	var o *OrchestrationStack
 	noPanic(t, "building the orchestration with a warehouse", func() {
 		app := newApp(map[string]any{
-			"triggerMode":               "continuous",
-			"continuousLoopEnableCron":  "cron(0 6 ? * MON-FRI *)",
-			"continuousLoopDisableCron": "cron(0 20 ? * MON-FRI *)",
-			"continuousLoopTimezone":    "Europe/Paris",
+			"triggerMode":                     "continuous",
+			"redshiftDailyUsageLimitRpuHours": "52",
+			"continuousLoopEnableCron":        "cron(0 6 ? * MON-FRI *)",
+			"continuousLoopDisableCron":       "cron(0 20 ? * MON-FRI *)",
+			"continuousLoopTimezone":          "Europe/Paris",
 		}, false)
 		cfg, err := LoadConfig(app, "..")
 		if err != nil {

@@ -5,8 +5,6 @@
 package stacks
 
 import (
-	"fmt"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -82,12 +80,29 @@ func NewPipeline(scope constructs.Construct, props PipelineProps) *Pipeline {
 		Config:     cfg,
 		Pipeline:   p,
 	})
+	// Everything the other stacks take from the stateful ones is a strong
+	// reference (an export and Fn::ImportValue): CloudFormation then refuses
+	// to delete a stateful stack, or to change a value it exports, while a
+	// consumer still uses it, where a weak one (Fn::GetStackOutput, the app's
+	// default) would let the bucket or key go from under its consumers and
+	// leave a consumer whose template did not change on the old value.
+	// References between stateless stacks stay weak, so any of them can be
+	// destroyed and deployed again on its own.
+	// The strength is a property of each resource, so it is set once every
+	// resource of the stateful stacks exists.
+	for _, stateful := range []awscdk.Stack{p.Storage.Stack, p.Warehouse.Stack} {
+		for _, c := range *stateful.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+			if *awscdk.CfnResource_IsCfnResource(c) {
+				awscdk.CrossStackReferences_Of(c).Produce(awscdk.ReferenceStrength_STRONG)
+			}
+		}
+	}
 	return p
 }
 
 // StackName is the CloudFormation name of one layer's stack.
 func StackName(cfg config.Config, layer string) string {
-	return fmt.Sprintf("%sorders-pipeline-%s-%s", cfg.ResourcePrefix, cfg.Stage, layer)
+	return cfg.Names().Pipeline + "-" + layer
 }
 
 // removalPolicy maps the config switch onto stateful resources.

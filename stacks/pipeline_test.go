@@ -203,7 +203,7 @@ func firstLine(v any) string {
 // must name the same job; the rule also targets the rotator, so every
 // workflow start opens a new run.
 func TestContinuousLoopRotatesTheRunOnTheWorkflowsLastJob(t *testing.T) {
-	p := newPipeline(t, map[string]any{"triggerMode": "continuous"})
+	p := newPipeline(t, map[string]any{"triggerMode": "continuous", "redshiftDailyUsageLimitRpuHours": "52"})
 	last := lastJob(p.Orchestration.Steps)
 	if last != "orders_redshift_final_audit_load" {
 		t.Fatalf("the workflow ends with %s", last)

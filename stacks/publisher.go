@@ -133,8 +133,11 @@ func NewPublisherStack(scope constructs.Construct, id string, props *PublisherSt
 		awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{Value: jsii.String(value), Description: jsii.String(description)})
 	}
 	output("InstanceId", instanceID, "EC2 instance of the orders publisher")
-	output("StreamName", *storage.Stream.StreamName(), "Kinesis stream the publisher writes to ("+publisher.EnvStream+")")
-	output("LandingBucketName", *storage.LandingBucket.BucketName(), "Landing bucket of the completion objects ("+publisher.EnvBucket+")")
+	// The names by their naming rules, not by imports of the storage stack:
+	// an output that only repeats an import is a template warning (W6001),
+	// and the names are what the storage stack was given anyway.
+	output("StreamName", cfg.Names().Stream, "Kinesis stream the publisher writes to ("+publisher.EnvStream+")")
+	output("LandingBucketName", *bucketName(stack, cfg, cfg.Names().LandingBucketSeed, cfg.LandingBucketName), "Landing bucket of the completion objects ("+publisher.EnvBucket+")")
 	output("StartSessionCommand", "aws ssm start-session --target "+instanceID,
 		"Opens a shell on the publisher; run `bash -l` there, then `orders-publisher --count 1000`")
 	output("SendBatchCommand", fmt.Sprintf(

@@ -19,7 +19,7 @@ func ingestionVariant(t *testing.T) *Pipeline {
 		"resourcePrefix": "acme-", "bucketNameSuffix": "eu1",
 		"streamMode": "on-demand", "streamRetentionHours": 48,
 		"transformerBufferSizeMiB": 2, "transformerBufferIntervalSeconds": 10, "runIdCacheSeconds": 3,
-		"triggerMode": "continuous",
+		"triggerMode": "continuous", "redshiftDailyUsageLimitRpuHours": "52",
 	})
 }
 

@@ -149,7 +149,7 @@ func grantCopyRead(role awsiam.Role, staging awss3.IBucket) bool {
 func (w *WarehouseStack) buildServerless(cfg config.Config, copyRole awsiam.Role) {
 	stack := w.Stack
 	destroy := cfg.RemovalPolicy == "destroy"
-	name := cfg.ResourcePrefix + "orders-" + cfg.Stage
+	name := cfg.Names().Warehouse
 
 	// The warehouse's own key encrypts the namespace, its admin secret and
 	// the warehouse's logs, so it can outlive or be audited apart from the

@@ -144,15 +144,41 @@ func TestWarehouseZonesFromConfigOrRegion(t *testing.T) {
 		})
 	}
 
-	app := newApp(nil, false)
-	cfg, err := LoadConfig(app, "..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := &awscdk.Environment{Account: jsii.String("123456789012"), Region: jsii.String("ap-northeast-1")}
-	q := NewPipeline(app, PipelineProps{Config: cfg, Env: env})
-	if got := strings.Join(subnetZones(t, templateOf(t, q.Warehouse.Stack)), " "); got != `"ap-northeast-1a" "ap-northeast-1c" "ap-northeast-1d"` {
+}
+
+// warehouseInRegion builds the pipeline for a known account and region
+// whose zone lookup (as the CLI caches it in cdk.context.json) found zones.
+func warehouseInRegion(t *testing.T, region string, zones ...string) awscdk.Stack {
+	t.Helper()
+	var stack awscdk.Stack
+	noPanic(t, "building the pipeline in "+region, func() {
+		app := newApp(map[string]any{"availability-zones:account=123456789012:region=" + region: zones}, false)
+		cfg, err := LoadConfig(app, "..")
+		if err != nil {
+			panic(err)
+		}
+		env := &awscdk.Environment{Account: jsii.String("123456789012"), Region: jsii.String(region)}
+		stack = NewPipeline(app, PipelineProps{Config: cfg, Env: env}).Warehouse.Stack
+	})
+	return stack
+}
+
+// With a known environment the zones are the account's first three from
+// the CDK's lookup, whatever the region.
+func TestWarehouseZonesComeFromTheLookup(t *testing.T) {
+	stack := warehouseInRegion(t, "ap-northeast-1", "ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d", "ap-northeast-1e")
+	if got := strings.Join(subnetZones(t, templateOf(t, stack)), " "); got != `"ap-northeast-1a" "ap-northeast-1c" "ap-northeast-1d"` {
 		t.Errorf("known region: subnets in %s", got)
+	}
+}
+
+func TestRegionWithoutThreeZonesStopsSynth(t *testing.T) {
+	stack := warehouseInRegion(t, "us-west-1", "us-west-1a", "us-west-1c")
+	msg := synthError(awscdk.Stage_Of(stack).(awscdk.App))
+	for _, want := range []string{"us-west-1 has 2 availability zone(s)", "Redshift Serverless needs subnets in 3", "warehouseMode=existing-serverless"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("synth error does not say %q: %s", want, msg)
+		}
 	}
 }
 

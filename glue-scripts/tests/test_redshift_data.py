@@ -133,3 +133,11 @@ def test_workgroup_without_secret_sends_no_secret_arn(client):
                           {"Database": "dev", "WorkgroupName": "analytics", "Sql": "SELECT 1"})
         describe(stub, "s-1", "FINISHED")
         redshift_data.DataApiExecutor.from_args(client, args, sleep=lambda s: None).run(["SELECT 1"])
+
+
+def test_the_sdk_addresses_a_serverless_workgroup(client):
+    # Python shell 3.9's own botocore (1.24.21) has no WorkgroupName; the jobs
+    # install the pinned one (gluejob.PythonShellSDK), which these tests run.
+    model = client.meta.service_model
+    for operation in ("ExecuteStatement", "BatchExecuteStatement"):
+        assert "WorkgroupName" in model.operation_model(operation).input_shape.members, operation

@@ -18,7 +18,7 @@ package config
 type Config struct {
 	// General
 	Stage          string `key:"stage" default:"dev" format:"name" doc:"Stage name; part of every stack name and selects the optional config/<stage>.json file."`
-	ResourcePrefix string `key:"resourcePrefix" default:"" format:"prefix" doc:"Prefix put before every seed resource name (e.g. 'dev-' gives 'dev-orders'). Empty keeps the seed's names."`
+	ResourcePrefix string `key:"resourcePrefix" default:"" format:"prefix" doc:"Prefix put before every seed resource name instead of '<stage>-' (e.g. 'acme-' gives 'acme-orders'). Empty: the default stage (dev) keeps the seed's names, any other stage prefixes them with '<stage>-'."`
 	RemovalPolicy  string `key:"removalPolicy" default:"retain" enum:"retain,destroy" doc:"What happens to stateful resources (buckets, stream, tables, warehouse, secret) when their stack is deleted. 'destroy' is for throwaway environments and empties buckets first."`
 
 	// Storage (stateful)
@@ -56,8 +56,8 @@ type Config struct {
 	RedshiftDatabase           string   `key:"redshiftDatabase" default:"dev" format:"identifier" doc:"Database that holds the staging and final schemas."`
 	RedshiftAdminUsername      string   `key:"redshiftAdminUsername" default:"orders_admin" format:"identifier" doc:"Admin user of the created namespace; its password is generated into Secrets Manager."`
 	RedshiftBaseCapacityRpu    int      `key:"redshiftBaseCapacityRpu" default:"8" min:"8" max:"1024" doc:"Base capacity of the created workgroup in RPUs (multiple of 8)."`
-	RedshiftDailyUsageLimitRpu int      `key:"redshiftDailyUsageLimitRpuHours" default:"8" min:"1" max:"100000" doc:"Daily RPU-hour limit of the created workgroup; further queries are refused past it."`
-	AvailabilityZones          []string `key:"availabilityZones" default:"" format:"az" doc:"Three availability zones for the warehouse VPC. Empty picks the region's first three."`
+	RedshiftDailyUsageLimitRpu int      `key:"redshiftDailyUsageLimitRpuHours" default:"8" min:"1" max:"100000" doc:"Daily RPU-hour limit of the created workgroup; further queries are refused past it. triggerMode=continuous needs at least 6.4 per base RPU (52 at 8 RPUs) or synth stops."`
+	AvailabilityZones          []string `key:"availabilityZones" default:"" format:"az" doc:"Three availability zones for the warehouse VPC. Empty picks the first three: from the CDK's zone lookup (cdk.context.json) for a known account and region, else from Fn::GetAZs at deploy time."`
 	VpcCidr                    string   `key:"vpcCidr" default:"10.40.0.0/16" format:"cidr" doc:"CIDR of the warehouse VPC."`
 	ExistingWorkgroupName      string   `key:"existingWorkgroupName" default:"" doc:"Redshift Serverless workgroup to use with warehouseMode=existing-serverless."`
 	ExistingClusterIdentifier  string   `key:"existingClusterIdentifier" default:"" doc:"Provisioned cluster to use with warehouseMode=existing-cluster."`

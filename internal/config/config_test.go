@@ -85,6 +85,10 @@ func TestErrorsNameTheKeyAndWhatIsAllowed(t *testing.T) {
 		{"window shorter than buffer plus run id cache", map[string]any{"workflowBatchWindowSeconds": "300", "runIdCacheSeconds": "1"}, []string{`"workflowBatchWindowSeconds"`, "runIdCacheSeconds"}},
 		{"existing warehouse without name", map[string]any{"warehouseMode": "existing-serverless"}, []string{`"existingWorkgroupName"`, "required"}},
 		{"two zones", map[string]any{"availabilityZones": "eu-west-1a,eu-west-1b"}, []string{`"availabilityZones"`, "exactly three"}},
+		{"continuous loop over the default usage limit", map[string]any{"triggerMode": "continuous"},
+			[]string{`"redshiftDailyUsageLimitRpuHours"`, "8 RPU-hours", "at least 52", "triggerMode=batch-completion"}},
+		{"continuous loop with a larger workgroup", map[string]any{"triggerMode": "continuous", "redshiftBaseCapacityRpu": "16", "redshiftDailyUsageLimitRpuHours": "60"},
+			[]string{`"redshiftDailyUsageLimitRpuHours"`, "at least 103"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -110,7 +114,7 @@ func TestCDKOwnContextKeysAreIgnored(t *testing.T) {
 // Precedence: code defaults < config/<stage>.json < -c.
 func TestStageFileSitsBetweenDefaultsAndCommandLine(t *testing.T) {
 	dir := t.TempDir()
-	stageFile := `{"streamShardCount": 4, "successEmails": ["data@example.com"], "triggerMode": "continuous"}`
+	stageFile := `{"streamShardCount": 4, "successEmails": ["data@example.com"], "triggerMode": "continuous", "redshiftDailyUsageLimitRpuHours": 60}`
 	if err := os.WriteFile(filepath.Join(dir, "prod.json"), []byte(stageFile), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -155,5 +159,34 @@ func TestNamesKeepTheSeedNamesBehindThePrefix(t *testing.T) {
 	c.ResourcePrefix = "dev-"
 	if got := c.Names().DeliveryStream; got != "dev-orders-firehose" {
 		t.Fatalf("prefixed delivery stream = %q", got)
+	}
+}
+
+func TestContinuousLoopNeedsOnlyTheUsageLimitItUses(t *testing.T) {
+	for name, overrides := range map[string]map[string]any{
+		"limit covers the loop":     {"triggerMode": "continuous", "redshiftDailyUsageLimitRpuHours": "52"},
+		"existing warehouse":        {"triggerMode": "continuous", "warehouseMode": "existing-serverless", "existingWorkgroupName": "wg"},
+		"batch completion, default": {},
+	} {
+		if _, err := load(t, overrides, ""); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestStagesOtherThanTheDefaultPrefixEveryName(t *testing.T) {
+	dev := Defaults()
+	if n := dev.Names(); n.Stream != "orders" || n.Workflow != "orders-workflow" || n.LandingAuditJob != "orders_landing_audit_load" ||
+		n.Database != "ecommerce-database" || n.AuditTable != "orders-audit-table" || n.LandingBucketSeed != "fo-to-dw-orders-landing-area" {
+		t.Errorf("the default stage lost the seed's names: %+v", n)
+	}
+	prod := Defaults()
+	prod.Stage = "prod"
+	if n := prod.Names(); n.Stream != "prod-orders" || n.LandingAuditJob != "prod-orders_landing_audit_load" || n.LandingTable != "orders" {
+		t.Errorf("stage prod: %+v", n)
+	}
+	prod.ResourcePrefix = "acme-"
+	if n := prod.Names(); n.Stream != "acme-orders" || n.Pipeline != "acme-orders-pipeline-prod" {
+		t.Errorf("resourcePrefix does not replace the stage prefix: %+v", n)
 	}
 }

@@ -1,8 +1,11 @@
 package config
 
-// Names are the pipeline's resource names: the seed's names behind the
-// configured prefix. Every stack takes its names from here, so a prefix
-// renames the whole deployment consistently.
+// Names are the pipeline's resource names, all composed here: the seed's
+// names behind NamePrefix, and the pipeline's own names (stacks, log
+// groups, key aliases, warehouse, dashboard) from resourcePrefix and the
+// stage. Every stack takes its names from here, so a prefix or a stage
+// renames the whole deployment consistently, and validation can check each
+// composed name against its service's limits (see NameLimits).
 type Names struct {
 	Stream, DeliveryStream, Database, LandingTable, StagingTablePrefix, StagingTable string
 	Workflow, EventBridgeRule, InfiniteLoopRule                                      string
@@ -12,11 +15,41 @@ type Names struct {
 	RedshiftStagingToFinalJob, RedshiftFinalAuditJob                                 string
 	AuditTable, AuditScannerFunction, TransformerFunction                            string
 	LandingBucketSeed, StagingBucketSeed                                             string
+	// GlueSecurity is the workflow's Glue security configuration.
+	GlueSecurity string
+	// AthenaWorkgroup is where the S3 audit jobs query.
+	AthenaWorkgroup string
+	// Pipeline is "<resourcePrefix>orders-pipeline-<stage>": the stacks'
+	// names start with it, and it names the dashboard, the data key's
+	// alias and the pipeline's log groups.
+	Pipeline string
+	// Warehouse names the Redshift Serverless namespace and workgroup.
+	Warehouse string
+}
+
+// DefaultStage is the stage whose resources keep the seed's names.
+func DefaultStage() string {
+	f, _ := fieldByKey("stage")
+	return f.Default
+}
+
+// NamePrefix goes before every seed name: resourcePrefix when it is set;
+// otherwise nothing for the default stage, which keeps the seed's names,
+// and "<stage>-" for any other stage, so two stages deploy side by side in
+// one account and region.
+func (c Config) NamePrefix() string {
+	switch {
+	case c.ResourcePrefix != "":
+		return c.ResourcePrefix
+	case c.Stage == DefaultStage():
+		return ""
+	}
+	return c.Stage + "-"
 }
 
 // Names returns the resource names for this configuration.
 func (c Config) Names() Names {
-	p := c.ResourcePrefix
+	p := c.NamePrefix()
 	return Names{
 		Stream:                    p + "orders",
 		DeliveryStream:            p + "orders-firehose",
@@ -41,5 +74,10 @@ func (c Config) Names() Names {
 		TransformerFunction:       p + "LambdaTransformerFn",
 		LandingBucketSeed:         p + "fo-to-dw-orders-landing-area",
 		StagingBucketSeed:         p + "fo-to-dw-orders-staging-area",
+		GlueSecurity:              p + "orders-workflow-security",
+		AthenaWorkgroup:           p + "orders-audit-workgroup",
+		// These carry the stage already; resourcePrefix alone prefixes them.
+		Pipeline:  c.ResourcePrefix + "orders-pipeline-" + c.Stage,
+		Warehouse: c.ResourcePrefix + "orders-" + c.Stage,
 	}
 }

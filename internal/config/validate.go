@@ -61,6 +61,10 @@ func (c Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.crossChecks()...)
+	// Composed names only mean something once every key is well formed.
+	if len(errs) == 0 {
+		errs = c.nameErrors()
+	}
 	return errors.Join(errs...)
 }
 
@@ -144,8 +148,34 @@ func (c Config) crossChecks() []error {
 	if (c.ContinuousLoopEnableCron == "") != (c.ContinuousLoopDisableCron == "") {
 		errs = append(errs, fmt.Errorf("config key %q: set both continuousLoopEnableCron and continuousLoopDisableCron, or neither", "continuousLoopDisableCron"))
 	}
+	if need := c.ContinuousLoopRpuHours(); c.TriggerMode == "continuous" && c.WarehouseMode == "serverless" && c.RedshiftDailyUsageLimitRpu < need {
+		errs = append(errs, fmt.Errorf("config key %q: %d RPU-hours a day would deactivate the workgroup within hours of the continuous loop: "+
+			"a loop run starts every %d minutes or so and keeps %d RPUs busy about %d minutes, about %d RPU-hours a day; "+
+			"set redshiftDailyUsageLimitRpuHours to at least %d (a ceiling, not a charge), or use triggerMode=batch-completion",
+			"redshiftDailyUsageLimitRpuHours", c.RedshiftDailyUsageLimitRpu, loopRunMinutes, c.RedshiftBaseCapacityRpu, loopRedshiftMinutes, need, need))
+	}
 	if c.ContinuousLoopEnableCron != "" && c.TriggerMode != "continuous" {
 		errs = append(errs, fmt.Errorf("config key %q: a loop schedule only applies with triggerMode=continuous", "continuousLoopEnableCron"))
 	}
 	return errs
+}
+
+// The continuous loop restarts the workflow as soon as its last job
+// succeeds. Its shortest runs take about loopRunMinutes (crawler and job
+// start-up), of which the Redshift jobs keep the workgroup computing about
+// loopRedshiftMinutes (COPY, counts, enrich; Redshift Serverless bills at
+// least a minute per statement).
+const (
+	loopRunMinutes      = 15
+	loopRedshiftMinutes = 4
+)
+
+// ContinuousLoopRpuHours is the daily usage limit the continuous loop
+// needs when it runs all day at the workgroup's base capacity, rounded up.
+// A loop schedule shortens the day, but the limit is a ceiling, not a
+// charge, so the loop is never cut off by it.
+func (c Config) ContinuousLoopRpuHours() int {
+	runsPerDay := 24 * 60 / loopRunMinutes
+	rpuMinutes := runsPerDay * loopRedshiftMinutes * c.RedshiftBaseCapacityRpu
+	return (rpuMinutes + 59) / 60
 }

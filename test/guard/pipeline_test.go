@@ -14,16 +14,45 @@ import (
 	"testing"
 )
 
+// variant is one synthesis of the app, with context as `-c` gives it.
+type variant struct {
+	name    string
+	context []string
+}
+
 // synths are the app's variants the controls run over. With the optional
 // publisher stack on, its template is checked too (switching it on changes
 // no other template). removalPolicy=destroy (throwaway environments) adds
 // the CDK's auto-delete custom resource to the storage stack.
-var synths = []struct {
-	name    string
-	context []string
-}{
+var synths = []variant{
 	{"default", []string{"publisherInstance=true"}},
 	{"destroy", []string{"publisherInstance=true", "removalPolicy=destroy"}},
+}
+
+// synthesize runs the CDK CLI as `make synth` does into a temporary
+// cloud assembly and returns its templates.
+func synthesize(t *testing.T, v variant) []string {
+	t.Helper()
+	abs, _ := filepath.Abs(filepath.Join(t.TempDir(), "cdk.out"))
+	args := []string{"synth", "--quiet", "--no-notices", "--no-version-reporting", "-o", abs}
+	for _, c := range v.context {
+		args = append(args, "-c", c)
+	}
+	cdk := exec.Command(filepath.Join("node_modules", ".bin", "cdk"), args...)
+	cdk.Dir = root
+	cdk.Env = append(os.Environ(),
+		"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20",
+		"AWS_EC2_METADATA_DISABLED=true",
+		"CDK_DISABLE_CLI_TELEMETRY=true",
+	)
+	if msg, err := cdk.CombinedOutput(); err != nil {
+		t.Fatalf("cdk synth (%s): %v\n%s", v.name, err, msg)
+	}
+	templates, err := Templates(abs)
+	if err != nil || len(templates) == 0 {
+		t.Fatalf("no templates in %s: %v", abs, err)
+	}
+	return templates
 }
 
 func TestPipelinePassesControlTowerRules(t *testing.T) {
@@ -39,25 +68,7 @@ func TestPipelinePassesControlTowerRules(t *testing.T) {
 	seen := map[Finding]bool{}
 	checked := 0
 	for _, variant := range synths {
-		abs, _ := filepath.Abs(filepath.Join(t.TempDir(), "cdk.out"))
-		args := []string{"synth", "--quiet", "--no-notices", "--no-version-reporting", "-o", abs}
-		for _, c := range variant.context {
-			args = append(args, "-c", c)
-		}
-		cdk := exec.Command(filepath.Join("node_modules", ".bin", "cdk"), args...)
-		cdk.Dir = root
-		cdk.Env = append(os.Environ(),
-			"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20",
-			"AWS_EC2_METADATA_DISABLED=true",
-			"CDK_DISABLE_CLI_TELEMETRY=true",
-		)
-		if msg, err := cdk.CombinedOutput(); err != nil {
-			t.Fatalf("cdk synth (%s): %v\n%s", variant.name, err, msg)
-		}
-		templates, err := Templates(abs)
-		if err != nil || len(templates) == 0 {
-			t.Fatalf("no templates in %s: %v", abs, err)
-		}
+		templates := synthesize(t, variant)
 		checked += len(templates)
 		found, err := Validate(bin, Rules(root), templates)
 		if err != nil {

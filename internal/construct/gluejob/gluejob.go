@@ -45,6 +45,16 @@ type PythonShellProps struct {
 	Capacity awsglue.MaxCapacity
 }
 
+// PythonShellSDK is the AWS SDK every Python shell job installs with
+// --additional-python-modules, the way Glue documents for changing a
+// provided module. Python shell 3.9 ships boto3 1.21.21 / botocore 1.24.21
+// (library set "analytics"), whose Redshift Data API model has no
+// WorkgroupName, so the Redshift jobs could not address a Serverless
+// workgroup. These are the versions Glue 5.0 provides to the Spark jobs, so
+// every job runs the SDK the Glue-script tests run (requirements.txt pins
+// the same; a stacks test compares them).
+const PythonShellSDK = "boto3==1.34.131,botocore==1.34.131"
+
 // maxRetries retries a run once after a transient failure (throttling, a
 // lost worker): every job of the pipeline is safe to re-run (bookmarks,
 // conditional audit writes, per-run replacement in Redshift final).
@@ -60,7 +70,7 @@ type Job struct {
 // NewSpark defines a PySpark ETL job.
 func NewSpark(scope constructs.Construct, id string, props SparkProps) *Job {
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	role := newRole(c)
+	role := newRole(c, SparkLogs)
 	bookmark := "job-bookmark-disable"
 	if props.Bookmarks {
 		bookmark = "job-bookmark-enable"
@@ -87,7 +97,7 @@ func NewSpark(scope constructs.Construct, id string, props SparkProps) *Job {
 // NewPythonShell defines a Python shell job.
 func NewPythonShell(scope constructs.Construct, id string, props PythonShellProps) *Job {
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	role := newRole(c)
+	role := newRole(c, PythonShellLogs)
 	job := awsglue.NewPythonShellJob(c, jsii.String("Job"), &awsglue.PythonShellJobProps{
 		JobName:               jsii.String(props.JobName),
 		Description:           jsii.String(props.Description),
@@ -97,7 +107,7 @@ func NewPythonShell(scope constructs.Construct, id string, props PythonShellProp
 		PythonVersion:         awsglue.PythonVersion_THREE_NINE,
 		GlueVersion:           awsglue.GlueVersion_V3_0,
 		MaxCapacity:           props.Capacity,
-		DefaultArguments:      arguments(props.Props, nil),
+		DefaultArguments:      arguments(props.Props, map[string]string{"--additional-python-modules": PythonShellSDK}),
 		ContinuousLogging:     &awsglue.ContinuousLoggingProps{Enabled: jsii.Bool(true)},
 		SecurityConfiguration: props.SecurityConfiguration,
 		Timeout:               props.Timeout,
@@ -107,13 +117,23 @@ func NewPythonShell(scope constructs.Construct, id string, props PythonShellProp
 	return &Job{Job: job, Role: role, Name: props.JobName}
 }
 
-// newRole is the job's own role: it may write the Glue log groups and
-// Glue's metrics, nothing else until the caller grants its data.
-func newRole(scope constructs.Construct) awsiam.Role {
+// The log group families under /aws-glue/ that Glue writes for each kind
+// of run: Spark jobs log to /aws-glue/jobs/{output,error,logs-v2}, Python
+// shell jobs to /aws-glue/python-jobs/{output,error}, crawlers to
+// /aws-glue/crawlers.
+const (
+	SparkLogs       = "jobs"
+	PythonShellLogs = "python-jobs"
+	CrawlerLogs     = "crawlers"
+)
+
+// newRole is the job's own role: it may write the log groups of its kind
+// of job and Glue's metrics, nothing else until the caller grants its data.
+func newRole(scope constructs.Construct, logs string) awsiam.Role {
 	role := awsiam.NewRole(scope, jsii.String("Role"), &awsiam.RoleProps{
 		AssumedBy: awsiam.NewServicePrincipal(jsii.String("glue.amazonaws.com"), nil),
 	})
-	AllowGlueLogs(role, "jobs")
+	AllowGlueLogs(role, logs)
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:    jsii.Strings("cloudwatch:PutMetricData"),
 		Resources:  jsii.Strings("*"),
@@ -122,10 +142,11 @@ func newRole(scope constructs.Construct) awsiam.Role {
 	return role
 }
 
-// AllowGlueLogs lets a job or crawler role write its Glue log groups
-// (/aws-glue/jobs/... or /aws-glue/crawlers...). With a security
-// configuration the group names contain the configuration and role names,
-// so only the prefix is known here.
+// AllowGlueLogs lets a job or crawler role write the Glue log groups of
+// one family (SparkLogs, PythonShellLogs, CrawlerLogs) and encrypt them
+// (logs:AssociateKmsKey, for the security configuration's CloudWatch
+// encryption). With a security configuration the group names contain the
+// configuration and role names, so only the prefix is known here.
 func AllowGlueLogs(role awsiam.IRole, kind string) {
 	stack := awscdk.Stack_Of(role)
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

@@ -1,0 +1,76 @@
+package config
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestComposedNamesOverTheirLimitsStopSynthNamingTheKey(t *testing.T) {
+	twenty := "abcdefghij0123456789"
+	cases := []struct {
+		name      string
+		overrides map[string]any
+		want      []string
+	}{
+		{"long prefix", map[string]any{"resourcePrefix": twenty}, []string{`config key "resourcePrefix"`, "S3 bucket", "3 to 63"}},
+		{"long stage", map[string]any{"stage": "a" + twenty[1:]}, []string{`config key "stage"`, "S3 bucket", "fo-to-dw-orders-landing-area-<account>-<region>"}},
+		{"prefix and suffix", map[string]any{"resourcePrefix": "acme-data-platform-", "bucketNameSuffix": twenty},
+			[]string{`config key "resourcePrefix" and "bucketNameSuffix"`, "S3 bucket"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := load(t, c.overrides, "")
+			if err == nil {
+				t.Fatalf("%v was accepted", c.overrides)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+	if _, err := load(t, map[string]any{"resourcePrefix": "acme-", "stage": "prod"}, ""); err != nil {
+		t.Errorf("short names refused: %v", err)
+	}
+}
+
+// A name added to Names must get its service's limit.
+func TestEveryNameHasALimit(t *testing.T) {
+	typ := reflect.TypeOf(Names{})
+	for i := 0; i < typ.NumField(); i++ {
+		if _, ok := NameLimits[typ.Field(i).Name]; !ok {
+			t.Errorf("Names.%s has no entry in NameLimits", typ.Field(i).Name)
+		}
+	}
+	for field := range NameLimits {
+		if _, ok := typ.FieldByName(field); !ok {
+			t.Errorf("NameLimits has %s, which Names does not", field)
+		}
+	}
+}
+
+// Each limit is enforced: a name of 300 characters fails every one, and
+// one with a character no service takes fails the character check.
+func TestEveryNameLimitIsChecked(t *testing.T) {
+	typ := reflect.TypeOf(Names{})
+	base := Defaults().Names()
+	for i := 0; i < typ.NumField(); i++ {
+		field := typ.Field(i).Name
+		for _, bad := range []string{strings.Repeat("a", 300), "bad name!"} {
+			n := base
+			reflect.ValueOf(&n).Elem().Field(i).SetString(bad)
+			errs := checkNames(n, Defaults())
+			found := false
+			for _, err := range errs {
+				if strings.Contains(err.Error(), NameLimits[field].what) && strings.Contains(err.Error(), bad[:5]) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("Names.%s = %.20q… passed: %v", field, bad, errs)
+			}
+		}
+	}
+}
