@@ -45,6 +45,7 @@ type Finding struct {
 	Template     string // the stack's artifact id, e.g. "Warehouse"
 	Control      string // e.g. "CT.LAMBDA.PR.3"
 	LogicalID    string // "" when the control failed the template as a whole
+	Path         string // the resource's construct path (aws:cdk:path), "" when the template has none
 	ResourceType string
 	Message      string // the control's description and fix
 }
@@ -86,7 +87,7 @@ func Validate(bin, rules string, templates []string) ([]Finding, error) {
 	seen := map[Finding]bool{}
 	var out []Finding
 	for _, f := range files {
-		types, err := resourceTypes(f.Name)
+		types, paths, err := resourceTypes(f.Name)
 		if err != nil {
 			return nil, err
 		}
@@ -107,7 +108,7 @@ func Validate(bin, rules string, templates []string) ([]Finding, error) {
 				hits = []hit{{control: c[1], message: c[1]}}
 			}
 			for _, hit := range hits {
-				fd := Finding{Template: name, Control: hit.control, LogicalID: hit.logicalID, ResourceType: types[hit.logicalID], Message: hit.message}
+				fd := Finding{Template: name, Control: hit.control, LogicalID: hit.logicalID, Path: paths[hit.logicalID], ResourceType: types[hit.logicalID], Message: hit.message}
 				if !seen[fd] {
 					seen[fd] = true
 					out = append(out, fd)
@@ -172,32 +173,59 @@ func tidy(m string) string {
 	return strings.Join(lines, "\n")
 }
 
-func resourceTypes(template string) (map[string]string, error) {
+// resourceTypes returns each resource's type and construct path by logical id.
+func resourceTypes(template string) (types, paths map[string]string, err error) {
 	data, err := os.ReadFile(template)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var doc struct {
-		Resources map[string]struct{ Type string } `json:"Resources"`
+		Resources map[string]struct {
+			Type     string
+			Metadata struct {
+				Path string `json:"aws:cdk:path"`
+			}
+		} `json:"Resources"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", template, err)
+		return nil, nil, fmt.Errorf("%s: %w", template, err)
 	}
-	types := map[string]string{}
+	types, paths = map[string]string{}, map[string]string{}
 	for id, r := range doc.Resources {
-		types[id] = r.Type
+		types[id], paths[id] = r.Type, r.Metadata.Path
 	}
-	return types, nil
+	return types, paths, nil
 }
 
 // Exemption waives one control for one resource of one template, for a
-// written reason.
+// written reason. The resource is named by its logical id or, where the id
+// carries a hash that changes with the resource's content (an instance whose
+// user data causes replacement), by its construct path.
 type Exemption struct {
 	Control      string `json:"control"`
 	Template     string `json:"template"`
 	ResourceType string `json:"resourceType"`
-	LogicalID    string `json:"logicalId"`
+	LogicalID    string `json:"logicalId,omitempty"`
+	Path         string `json:"path,omitempty"`
 	Reason       string `json:"reason"`
+}
+
+// Resource is the logical id or construct path the exemption names.
+func (e Exemption) Resource() string {
+	if e.LogicalID != "" {
+		return e.LogicalID
+	}
+	return e.Path
+}
+
+func (e Exemption) covers(f Finding) bool {
+	if e.Control != f.Control || e.Template != f.Template || e.ResourceType != f.ResourceType {
+		return false
+	}
+	if e.LogicalID != "" {
+		return e.LogicalID == f.LogicalID
+	}
+	return e.Path == f.Path
 }
 
 // LoadExemptions reads and checks the exemptions file.
@@ -216,10 +244,10 @@ func LoadExemptions(path string) ([]Exemption, error) {
 	}
 	var errs []error
 	for i, e := range doc.Exemptions {
-		if !controlRe.MatchString("["+e.Control+"]") || e.Template == "" || e.ResourceType == "" || e.LogicalID == "" {
-			errs = append(errs, fmt.Errorf("%s: exemption %d must name a control (CT.X.PR.n), a template, a resource type and a logical id", path, i))
+		if !controlRe.MatchString("["+e.Control+"]") || e.Template == "" || e.ResourceType == "" || (e.LogicalID == "") == (e.Path == "") {
+			errs = append(errs, fmt.Errorf("%s: exemption %d must name a control (CT.X.PR.n), a template, a resource type and either a logical id or a construct path", path, i))
 		}
-		if strings.ContainsAny(e.Template+e.LogicalID+e.ResourceType, "*?") {
+		if strings.ContainsAny(e.Template+e.LogicalID+e.Path+e.ResourceType, "*?") {
 			errs = append(errs, fmt.Errorf("%s: exemption %d: wildcards are not allowed, name the one resource", path, i))
 		}
 		if len(strings.Fields(e.Reason)) < 8 {
@@ -236,7 +264,7 @@ func Apply(findings []Finding, exemptions []Exemption) (open []Finding, stale []
 	for _, f := range findings {
 		covered := false
 		for i, e := range exemptions {
-			if e.Control == f.Control && e.Template == f.Template && e.ResourceType == f.ResourceType && e.LogicalID == f.LogicalID {
+			if e.covers(f) {
 				covered, used[i] = true, true
 			}
 		}

@@ -92,7 +92,7 @@ func TestPipelinePassesControlTowerRules(t *testing.T) {
 			len(open), checked, b.String())
 	}
 	for _, e := range stale {
-		t.Errorf("stale exemption (nothing fails %s on %s/%s any more; delete it from test/guard/exemptions.json)", e.Control, e.Template, e.LogicalID)
+		t.Errorf("stale exemption (nothing fails %s on %s/%s any more; delete it from test/guard/exemptions.json)", e.Control, e.Template, e.Resource())
 	}
 	t.Logf("%d templates checked, %d findings, %d exempted", checked, len(findings), len(findings)-len(open))
 }
