@@ -18,7 +18,7 @@ func ingestionVariant(t *testing.T) *Pipeline {
 	return sharedPipeline(t, "ingestion variant", map[string]any{
 		"resourcePrefix": "acme-", "bucketNameSuffix": "eu1",
 		"streamMode": "on-demand", "streamRetentionHours": 48,
-		"transformerBufferSizeMiB": 2, "transformerBufferIntervalSeconds": 10, "runIdCacheSeconds": 3,
+		"transformerBufferSizeMiB": 1, "transformerBufferIntervalSeconds": 10, "runIdCacheSeconds": 3,
 		"triggerMode": "continuous", "redshiftDailyUsageLimitRpuHours": "52",
 	})
 }

@@ -25,9 +25,9 @@ log = logging.getLogger("orders_landing_to_staging")
 
 
 def staging_writer_options() -> Dict[str, object]:
-    """How staging is written: Parquet/Snappy, Hive partitions by processing time, appended."""
+    """How staging is written: Parquet/Snappy, Hive partitions by processing time and run, appended."""
     return {"format": "parquet", "mode": "append", "compression": "snappy",
-            "partition_by": list(orders_schema.PARTITION_COLUMNS)}
+            "partition_by": list(orders_schema.S3_PARTITION_COLUMNS)}
 
 
 def check_staging_path(path: str) -> str:
@@ -37,8 +37,9 @@ def check_staging_path(path: str) -> str:
 
 
 def transform_exprs() -> List[List[str]]:
-    """The two selectExpr steps: explode products, then lay out the staging columns."""
-    return [orders_schema.explode_exprs(), orders_schema.staging_exprs()]
+    """The two selectExpr steps: explode products, then lay out the staging columns and the run partition."""
+    return [orders_schema.explode_exprs(),
+            orders_schema.staging_exprs() + ["run_id AS %s" % orders_schema.RUN_PARTITION]]
 
 
 def main(argv=None) -> None:  # pragma: no cover - needs the Glue Spark runtime

@@ -32,7 +32,7 @@ def test_landing_columns_are_the_shared_contract():
     columns = [(c["name"], c["type"]) for c in table["columns"]]
     assert [name for name, _ in columns] == orders_schema.LANDING_COLUMNS
     assert [c["name"] for c in table["columns"] if c["source"] == "transformer"] == orders_schema.PROCESSING_COLUMNS
-    assert [c["name"] for c in table["partition_columns"]] == orders_schema.PARTITION_COLUMNS
+    assert [c["name"] for c in table["partition_columns"]] == orders_schema.S3_PARTITION_COLUMNS
     struct = re.match(r"array<struct<(.*)>>$", dict(columns)[orders_schema.PRODUCTS_COLUMN]).group(1)
     assert re.findall(r"(?:^|,)(\w+):", struct) == orders_schema.PRODUCT_FIELDS
 
@@ -65,8 +65,10 @@ def test_sample_rows_have_exactly_the_staging_columns():
 def test_staging_is_written_as_partitioned_snappy_parquet_appended():
     assert to_staging.staging_writer_options() == {
         "format": "parquet", "mode": "append", "compression": "snappy",
-        "partition_by": ["processing_date", "processing_hour"]}
-    assert [e for step in to_staging.transform_exprs() for e in step][-1] == "processing_hour"
+        "partition_by": ["processing_date", "processing_hour", "run"]}
+    # Hive partitions come last, in partition order: the run partition is a copy of run_id.
+    assert [e for step in to_staging.transform_exprs() for e in step][-3:] == [
+        "processing_date", "processing_hour", "run_id AS run"]
 
 
 @pytest.mark.parametrize("path,expected", [

@@ -35,7 +35,7 @@ type Config struct {
 	// Ingestion (stateless)
 	FirehoseBufferIntervalSeconds    int `key:"firehoseBufferIntervalSeconds" default:"300" min:"60" max:"900" doc:"Firehose buffering interval before it writes to the landing area."`
 	FirehoseBufferSizeMiB            int `key:"firehoseBufferSizeMiB" default:"128" min:"64" max:"128" doc:"Firehose buffering size; Parquet conversion needs at least 64 MiB."`
-	TransformerBufferSizeMiB         int `key:"transformerBufferSizeMiB" default:"1" min:"1" max:"2" doc:"Data Firehose hands the transformer Lambda per invocation; at most 2 so the base64 request with its Kinesis metadata stays under Lambda's 6 MB."`
+	TransformerBufferSizeMiB         int `key:"transformerBufferSizeMiB" default:"1" min:"1" max:"1" doc:"Data Firehose hands the transformer Lambda per invocation; at most 1: with base64, Kinesis metadata, the stamp and the partition keys, 2 MiB of the smallest orders would exceed Lambda's 6 MB response."`
 	TransformerBufferIntervalSeconds int `key:"transformerBufferIntervalSeconds" default:"60" min:"0" max:"900" doc:"Longest Firehose waits before invoking the transformer Lambda."`
 	RunIDCacheSeconds                int `key:"runIdCacheSeconds" default:"5" min:"0" max:"60" doc:"How long the transformer caches the current run id before reading it again."`
 
