@@ -154,3 +154,13 @@ def test_new_rows_are_returned_and_the_bookmark_waits_for_the_write():
                                     to_redshift.STAGING_CONTEXT, logging.getLogger("test"))
     assert frame is not None and frame.rows == [{"order_id": "o-1"}]
     assert job.commits == 0
+
+
+def test_the_redshift_load_reads_the_manifest_runs_and_their_predecessors_partitions_only():
+    runs = [{"run_id": "20261128T020000Z-00000002", "previous_run_id": "20261128T010000Z-00000001"},
+            {"run_id": "20261128T030000Z-00000003", "previous_run_id": ""}]
+    assert to_redshift.run_predicates(runs) == (
+        "run IN ('20261128T020000Z-00000002', '20261128T030000Z-00000003')", "run IN ('20261128T010000Z-00000001')")
+    assert to_redshift.run_predicates(runs[1:])[1] is None
+    with pytest.raises(ValueError):
+        to_redshift.run_predicates([{"run_id": "x' OR '1'='1"}])
