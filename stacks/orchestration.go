@@ -57,6 +57,7 @@ type orchestrationInputs struct {
 	athenaResults awss3.IBucket
 	glueCode      awss3.IBucket
 	auditTable    awsdynamodb.ITable
+	runState      awsdynamodb.ITable
 	// warehouse is nil when no warehouse is configured; the workflow then
 	// ends with the S3 staging audit.
 	warehouse  *WarehouseTarget
@@ -96,6 +97,7 @@ func resolveInputs(stack awscdk.Stack, props *OrchestrationStackProps) orchestra
 		glueCode:      props.Storage.GlueCode,
 		landing:       props.Storage.LandingBucket,
 		auditTable:    props.Storage.AuditTable,
+		runState:      props.Storage.RunState,
 	}
 	if props.Warehouse != nil && warehouseConfigured(props.Warehouse.Target) {
 		target := props.Warehouse.Target

@@ -25,6 +25,7 @@ type jobFactory struct {
 	in       orchestrationInputs
 	security awsglue.SecurityConfiguration
 	modules  sharedModules
+	runs     runInputs
 }
 
 func (f jobFactory) props(name, description, script string, args map[string]*string) gluejob.Props {
@@ -71,13 +72,24 @@ func (f jobFactory) shell(id string, props gluejob.Props) *gluejob.Job {
 // Athena and upserts the counts into the audit table.
 func (f jobFactory) athenaAudit(id, name, description string, layer audit.Layer, table string, bucket bucketPrefix, workgroup string) *gluejob.Job {
 	in := f.in
-	job := f.shell(id, f.props(name, description, "jobs/athena_audit_load.py", map[string]*string{
+	args := map[string]*string{
 		"--layer":            jsii.String(string(layer)),
 		"--database":         jsii.String(in.names.Database),
 		"--table":            jsii.String(table),
 		"--athena_workgroup": jsii.String(workgroup),
 		"--audit_table":      in.auditTable.TableName(),
-	}))
+		"--manifest_path":    jsii.String(in.manifestPath()),
+	}
+	if layer == audit.S3Landing {
+		args["--run_state_table"] = in.runState.TableName()
+		args["--events_queue_url"] = f.runs.events.QueueUrl()
+	}
+	job := f.shell(id, f.props(name, description, "jobs/athena_audit_load.py", args))
+	if layer == audit.S3Landing {
+		grantLandingRunSelection(job, in, f.runs)
+	} else {
+		grantManifestRead(job.Role, in)
+	}
 	grantCatalogRead(job.Role, in.names.Database, table)
 	grantPrefixRead(job.Role, bucket.bucket, bucket.prefix)
 	grantAthenaQueries(job.Role, workgroup, in.athenaResults)
@@ -88,7 +100,7 @@ func (f jobFactory) athenaAudit(id, name, description string, layer audit.Layer,
 // newJobs defines the S3 half of layer 3 and, with a warehouse, the
 // Redshift half.
 func newJobs(stack awscdk.Stack, in orchestrationInputs, security awsglue.SecurityConfiguration, workgroup string) jobs {
-	f := jobFactory{stack: stack, in: in, security: security, modules: deploySharedModules(stack, in)}
+	f := jobFactory{stack: stack, in: in, security: security, modules: deploySharedModules(stack, in), runs: newLandingEvents(stack, in)}
 	n := in.names
 	landingOrders := bucketPrefix{in.landing, "orders/"}
 	stagingOrders := bucketPrefix{in.staging, "orders/"}

@@ -27,8 +27,8 @@ func suppressMatching(c constructs.IConstruct, reason string, patterns ...string
 func suppressGlueRoleFindings(role constructs.IConstruct) {
 	suppressMatching(role, "Glue names a run's log groups under /aws-glue/jobs/, /aws-glue/python-jobs/ or /aws-glue/crawlers with the security configuration and role in the name, so only the prefix is known before the run.",
 		`^Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws-glue/(jobs|python-jobs|crawlers)\*$`)
-	suppressMatching(role, "Object access is limited to one area's prefix (orders/, redshift-copy/ or the Athena workgroup's result prefix); the objects under it are written by the pipeline at run time.",
-		`^Resource::.*/(orders|redshift-copy|[a-z0-9-]*orders-audit-workgroup)/\*$`)
+	suppressMatching(role, "Object access is limited to one area's prefix (orders/, redshift-copy/, manifests/ or the Athena workgroup's result prefix); the objects under it are written by the pipeline at run time.",
+		`^Resource::.*/(orders|redshift-copy|manifests|[a-z0-9-]*orders-audit-workgroup)/\*$`)
 	suppressMatching(role, "The CDK's read grant on its bootstrap assets bucket, which holds this job's script, the shared Python modules and the SQL files.",
 		`^Resource::arn:<AWS::Partition>:s3:::cdk-[a-z0-9]+-assets-<AWS::AccountId>-<AWS::Region>/\*$`, `^Action::s3:(GetObject|GetBucket|List)\*$`)
 	suppressMatching(role, "The CDK's encrypt/decrypt grant on the one data key: Glue writes SSE-KMS objects, encrypted logs and bookmarks with it.",

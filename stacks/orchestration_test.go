@@ -197,9 +197,9 @@ func landingNameIn(t *testing.T, completion map[string]any) any {
 func TestBatchCompletionRuleIsTheSeedsPattern(t *testing.T) {
 	p := defaultPipeline(t)
 	tmpl := templateJSON(t, templateOf(t, p.Orchestration.Stack))
-	rules := resourcesOf(tmpl, "AWS::Events::Rule")
+	rules := triggerRules(tmpl)
 	if len(rules) != 1 {
-		t.Fatalf("%d rules, want 1", len(rules))
+		t.Fatalf("%d trigger rules, want 1", len(rules))
 	}
 	for _, r := range rules {
 		pr := props(r)
@@ -221,7 +221,7 @@ func TestRuleTargetsTheWorkflowWithANarrowRoleAndDeadLetters(t *testing.T) {
 	p := defaultPipeline(t)
 	tmpl := templateJSON(t, templateOf(t, p.Orchestration.Stack))
 	var target map[string]any
-	for _, r := range resourcesOf(tmpl, "AWS::Events::Rule") {
+	for _, r := range triggerRules(tmpl) {
 		targets := props(r)["Targets"].([]any)
 		target = targets[0].(map[string]any)
 	}
@@ -373,13 +373,17 @@ func checkCommonJobSettings(t *testing.T, job map[string]any) {
 func TestS3JobsFollowTheScriptContract(t *testing.T) {
 	n := defaultNames()
 	tmpl := templateJSON(t, templateOf(t, defaultPipeline(t).Orchestration.Stack))
-	audit := []string{"--athena_workgroup", "--audit_table", "--database", "--layer", "--table"}
+	audit := []string{"--athena_workgroup", "--audit_table", "--database", "--layer", "--manifest_path", "--table"}
 	for name, want := range map[string]struct {
 		layer, table string
 	}{n.LandingAuditJob: {"s3_landing", "orders"}, n.StagingAuditJob: {"s3_staging", "staging_orders"}} {
 		job := jobByName(t, tmpl, name)
 		checkShellJob(t, job)
 		args := job["DefaultArguments"].(map[string]any)
+		audit := audit
+		if want.layer == "s3_landing" {
+			audit = sorted(append(append([]string{}, audit...), "--events_queue_url", "--run_state_table"))
+		}
 		if got := ownArguments(job); !reflect.DeepEqual(got, audit) {
 			t.Errorf("%s arguments %v, want %v", name, got, audit)
 		}
@@ -533,9 +537,9 @@ func TestWarehouseJobsExtendTheChainAndTheLoopRestartsOnTheLastOne(t *testing.T)
 		t.Fatalf("last job %s", last)
 	}
 
-	rules := resourcesOf(tmpl, "AWS::Events::Rule")
+	rules := triggerRules(tmpl)
 	if len(rules) != 1 {
-		t.Fatalf("%d rules, want 1", len(rules))
+		t.Fatalf("%d trigger rules, want 1", len(rules))
 	}
 	for _, r := range rules {
 		if props(r)["Name"] != "orders-infinite-loop-rule" {
@@ -578,13 +582,13 @@ func TestWarehouseJobsExtendTheChainAndTheLoopRestartsOnTheLastOne(t *testing.T)
 		}}})
 	}
 
-	copyArgs := []string{"--copy_path", "--copy_role_arn", "--database", "--ddl_sql_uri", "--redshift_database", "--secret_arn", "--staging_table", "--workgroup_name"}
+	copyArgs := []string{"--copy_path", "--copy_role_arn", "--database", "--ddl_sql_uri", "--manifest_path", "--redshift_database", "--secret_arn", "--staging_table", "--workgroup_name"}
 	warehouse := []string{"--redshift_database", "--secret_arn", "--workgroup_name"}
 	for name, want := range map[string][]string{
 		n.StagingToRedshiftJob:      copyArgs,
-		n.RedshiftStagingAuditJob:   append([]string{"--audit_table", "--layer"}, warehouse...),
-		n.RedshiftStagingToFinalJob: sorted(append([]string{"--ddl_sql_uri", "--enrich_final_sql_uri"}, warehouse...)),
-		n.RedshiftFinalAuditJob:     append([]string{"--audit_table", "--layer"}, warehouse...),
+		n.RedshiftStagingAuditJob:   append([]string{"--audit_table", "--layer", "--manifest_path"}, warehouse...),
+		n.RedshiftStagingToFinalJob: sorted(append([]string{"--ddl_sql_uri", "--enrich_final_sql_uri", "--manifest_path"}, warehouse...)),
+		n.RedshiftFinalAuditJob:     append([]string{"--audit_table", "--layer", "--manifest_path"}, warehouse...),
 	} {
 		job := jobByName(t, tmpl, name)
 		if got := ownArguments(job); !reflect.DeepEqual(got, want) {
@@ -618,7 +622,7 @@ func TestWarehouseJobsExtendTheChainAndTheLoopRestartsOnTheLastOne(t *testing.T)
 func TestGlueRolesAreLimitedToTheirAreas(t *testing.T) {
 	stack, _ := warehousePipeline(t)
 	tmpl := templateJSON(t, templateOf(t, stack))
-	allowedObjects := regexp.MustCompile(`/(orders|redshift-copy|orders-audit-workgroup)/\*"\]\]\}$|cdk-hnb659fds-assets-.*/\*"\]\]\}$`)
+	allowedObjects := regexp.MustCompile(`/(orders|redshift-copy|manifests|orders-audit-workgroup)/\*"\]\]\}$|cdk-hnb659fds-assets-.*/\*"\]\]\}$`)
 	for id, pol := range resourcesOf(tmpl, "AWS::IAM::Policy") {
 		for _, st := range props(pol)["PolicyDocument"].(map[string]any)["Statement"].([]any) {
 			stmt := st.(map[string]any)
@@ -690,5 +694,62 @@ func TestEveryJobGetsTheSharedModules(t *testing.T) {
 		if n := strings.Count(string(files), ".py"); n != 2 {
 			t.Errorf("%s ships %d modules, want audit_table.py and redshift_data.py: %s", props(j)["Name"], n, files)
 		}
+	}
+}
+
+// triggerRules are the named rules of the orchestration stack: the workflow
+// trigger (the landing events rule has no name).
+func triggerRules(tmpl map[string]any) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for id, r := range resourcesOf(tmpl, "AWS::Events::Rule") {
+		if _, named := props(r)["Name"]; named {
+			out[id] = r
+		}
+	}
+	return out
+}
+
+// The landing audit learns new landing objects from their Object Created
+// events (orders/ only) in a queue it alone consumes; it and every later
+// step get the workflow run's manifest location, and only the landing audit
+// reads the run-state table.
+func TestLandingEventsReachTheLandingAuditAndEveryStepReadsTheManifest(t *testing.T) {
+	p := defaultPipeline(t)
+	tmpl := templateJSON(t, templateOf(t, p.Orchestration.Stack))
+	var pattern map[string]any
+	for _, r := range resourcesOf(tmpl, "AWS::Events::Rule") {
+		if _, named := props(r)["Name"]; !named {
+			pattern = props(r)["EventPattern"].(map[string]any)
+			target, _ := json.Marshal(props(r)["Targets"])
+			if !strings.Contains(string(target), "LandingEvents") {
+				t.Errorf("landing events rule targets %s", target)
+			}
+		}
+	}
+	got, _ := json.Marshal(pattern)
+	for _, want := range []string{`"detail-type":["Object Created"]`, `"prefix":"orders/"`, `"source":["aws.s3"]`} {
+		if !strings.Contains(string(got), want) {
+			t.Errorf("landing events pattern %s lacks %s", got, want)
+		}
+	}
+	jobs := 0
+	for _, j := range resourcesOf(tmpl, "AWS::Glue::Job") {
+		args := props(j)["DefaultArguments"].(map[string]any)
+		name := props(j)["Name"].(string)
+		if name == "orders_landing_to_staging" {
+			continue
+		}
+		jobs++
+		if m, _ := json.Marshal(args["--manifest_path"]); !strings.Contains(string(m), "/manifests/") {
+			t.Errorf("%s: --manifest_path %s", name, m)
+		}
+		_, state := args["--run_state_table"]
+		_, queue := args["--events_queue_url"]
+		if landing := name == "orders_landing_audit_load"; state != landing || queue != landing {
+			t.Errorf("%s: --run_state_table %v, --events_queue_url %v", name, state, queue)
+		}
+	}
+	if jobs != 6 {
+		t.Errorf("%d jobs checked, want 6", jobs)
 	}
 }

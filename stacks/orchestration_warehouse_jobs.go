@@ -50,7 +50,9 @@ func newWarehouseJobs(f jobFactory, t WarehouseTarget) *warehouseJobs {
 			"--copy_path":     jsii.String(copyArea.uri()),
 			"--copy_role_arn": t.CopyRole.RoleArn(),
 			"--ddl_sql_uri":   ddl.S3ObjectUrl(),
+			"--manifest_path": jsii.String(in.manifestPath()),
 		})))
+	grantManifestRead(w.stagingToRedshift.Role, in)
 	grantCatalogRead(w.stagingToRedshift.Role, n.Database, n.StagingTable)
 	grantPrefixRead(w.stagingToRedshift.Role, in.staging, stagingOrders.prefix)
 	grantPrefixRead(w.stagingToRedshift.Role, in.staging, copyArea.prefix)
@@ -67,7 +69,9 @@ func newWarehouseJobs(f jobFactory, t WarehouseTarget) *warehouseJobs {
 		"jobs/orders_redshift_staging_to_redshift_final.py", warehouseArguments(t, map[string]*string{
 			"--ddl_sql_uri":          ddl.S3ObjectUrl(),
 			"--enrich_final_sql_uri": enrich.S3ObjectUrl(),
+			"--manifest_path":        jsii.String(in.manifestPath()),
 		})))
+	grantManifestRead(w.redshiftStagingToFinal.Role, in)
 	t.GrantDataAPI(w.redshiftStagingToFinal.Role)
 	acknowledgeSecretArn(w.redshiftStagingToFinal)
 	ddl.GrantRead(w.redshiftStagingToFinal.Role)
@@ -91,9 +95,11 @@ func acknowledgeSecretArn(job *gluejob.Job) {
 // and upserts the counts into the audit table.
 func (f jobFactory) redshiftAudit(id, name, description string, layer audit.Layer, t WarehouseTarget) *gluejob.Job {
 	job := f.shell(id, f.props(name, description, "jobs/redshift_audit_load.py", warehouseArguments(t, map[string]*string{
-		"--layer":       jsii.String(string(layer)),
-		"--audit_table": f.in.auditTable.TableName(),
+		"--layer":         jsii.String(string(layer)),
+		"--audit_table":   f.in.auditTable.TableName(),
+		"--manifest_path": jsii.String(f.in.manifestPath()),
 	})))
+	grantManifestRead(job.Role, f.in)
 	t.GrantDataAPI(job.Role)
 	acknowledgeSecretArn(job)
 	grantAuditWrite(job.Role, f.in.auditTable)

@@ -212,7 +212,7 @@ func TestContinuousLoopRotatesTheRunOnTheWorkflowsLastJob(t *testing.T) {
 		"Handler":     "bootstrap",
 		"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{"LAST_JOB_NAME": last})},
 	})
-	rules := resources(t, templateOf(t, p.Orchestration.Stack), "AWS::Events::Rule")
+	rules := triggerRules(templateJSON(t, templateOf(t, p.Orchestration.Stack)))
 	if len(rules) != 1 {
 		t.Fatalf("%d trigger rules, want 1", len(rules))
 	}

@@ -1,0 +1,79 @@
+package stacks
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/orders-pipeline/orders-pipeline/internal/construct/gluejob"
+)
+
+// manifestPrefix in the staging bucket holds one object per workflow run:
+// the runs its landing audit counted, which every later step counts too.
+const manifestPrefix = "manifests/"
+
+// landingEventsRuleID is the construct id of the rule feeding the landing
+// events queue (it has no physical name: nothing outside refers to it).
+const landingEventsRuleID = "LandingEventsRule"
+
+// runInputs are what the audit and load jobs share to count the same runs.
+type runInputs struct {
+	// events receives the landing bucket's Object Created events under
+	// orders/; the landing audit drains it after writing its counts.
+	events awssqs.Queue
+}
+
+// newLandingEvents routes the landing objects' Object Created events (the
+// bucket sends every event to EventBridge) to a queue only the landing
+// audit reads: it learns the new objects, and so their runs and partitions,
+// without listing the landing area. SQS-managed encryption: the messages
+// are object keys, no order data.
+func newLandingEvents(stack awscdk.Stack, in orchestrationInputs) runInputs {
+	q := awssqs.NewQueue(stack, jsii.String("LandingEvents"), &awssqs.QueueProps{
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+		// Longer than the landing audit holds a message before it deletes it.
+		VisibilityTimeout: awscdk.Duration_Minutes(jsii.Number(float64(in.cfg.JobTimeoutMinutes + 5))),
+		// No other queue may send it its failures: it only takes the rule's events.
+		RedriveAllowPolicy: &awssqs.RedriveAllowPolicy{RedrivePermission: awssqs.RedrivePermission_DENY_ALL},
+	})
+	suppress(q, rule("AwsSolutions-SQS3", "The landing audit reads every message and deletes it only after its counts are written; a message it cannot handle (a key that is no landing object) is deleted with the rest, so a dead-letter queue would stay empty."))
+	r := awsevents.NewRule(stack, jsii.String(landingEventsRuleID), &awsevents.RuleProps{
+		Description:  jsii.String("Landing objects created under orders/, for the landing audit"),
+		EventPattern: &awsevents.EventPattern{Source: jsii.Strings("aws.s3")},
+	})
+	setEventPattern(r, map[string]any{
+		"source":      []any{"aws.s3"},
+		"detail-type": []any{"Object Created"},
+		"detail": map[string]any{
+			"bucket": map[string]any{"name": []any{in.landing.BucketName()}},
+			"object": map[string]any{"key": []any{map[string]any{"prefix": LandingOrdersPrefix}}},
+		},
+	})
+	r.AddTarget(awseventstargets.NewSqsQueue(q, nil))
+	return runInputs{events: q}
+}
+
+// grantLandingRunSelection lets the landing audit choose the runs: read the
+// run-state table and mark closed runs counted, drain the events queue,
+// register the new partitions and write the manifest.
+func grantLandingRunSelection(job *gluejob.Job, in orchestrationInputs, runs runInputs) {
+	in.runState.Grant(job.Role, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:UpdateItem"))
+	runs.events.GrantConsumeMessages(job.Role)
+	allow(job.Role, append(catalogReadActions, "glue:BatchCreatePartition"),
+		catalogResources(awscdk.Stack_Of(job.Role), in.names.Database, in.names.LandingTable)...)
+	grantPrefixWrite(job.Role, in.staging, manifestPrefix)
+	grantPrefixRead(job.Role, in.staging, manifestPrefix)
+}
+
+// grantManifestRead lets a later step read the workflow run's manifest.
+func grantManifestRead(role awsiam.IRole, in orchestrationInputs) {
+	grantPrefixRead(role, in.staging, manifestPrefix)
+}
+
+func (in orchestrationInputs) manifestPath() string {
+	return "s3://" + *in.staging.BucketName() + "/" + manifestPrefix
+}
