@@ -14,6 +14,10 @@ import (
 // the runs its landing audit counted, which every later step counts too.
 const manifestPrefix = "manifests/"
 
+// landingEventsMaxReceives is how many landing audits may read an event
+// without deleting it (each failed before writing its counts).
+const landingEventsMaxReceives = 50
+
 // landingEventsRuleID is the construct id of the rule feeding the landing
 // events queue (it has no physical name: nothing outside refers to it).
 const landingEventsRuleID = "LandingEventsRule"
@@ -37,10 +41,14 @@ func newLandingEvents(stack awscdk.Stack, in orchestrationInputs) runInputs {
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
 		// Longer than the landing audit holds a message before it deletes it.
 		VisibilityTimeout: awscdk.Duration_Minutes(jsii.Number(float64(in.cfg.JobTimeoutMinutes + 5))),
-		// No other queue may send it its failures: it only takes the rule's events.
-		RedriveAllowPolicy: &awssqs.RedriveAllowPolicy{RedrivePermission: awssqs.RedrivePermission_DENY_ALL},
+		// A message read by this many landing audits that all failed before
+		// deleting it is set aside for an operator (its objects are then
+		// counted only when their run is next counted for another reason).
+		DeadLetterQueue: &awssqs.DeadLetterQueue{
+			Queue:           newLandingEventsDeadLetters(stack),
+			MaxReceiveCount: jsii.Number(landingEventsMaxReceives),
+		},
 	})
-	suppress(q, rule("AwsSolutions-SQS3", "The landing audit reads every message and deletes it only after its counts are written; a message it cannot handle (a key that is no landing object) is deleted with the rest, so a dead-letter queue would stay empty."))
 	r := awsevents.NewRule(stack, jsii.String(landingEventsRuleID), &awsevents.RuleProps{
 		Description:  jsii.String("Landing objects created under orders/, for the landing audit"),
 		EventPattern: &awsevents.EventPattern{Source: jsii.Strings("aws.s3")},
@@ -55,6 +63,19 @@ func newLandingEvents(stack awscdk.Stack, in orchestrationInputs) runInputs {
 	})
 	r.AddTarget(awseventstargets.NewSqsQueue(q, nil))
 	return runInputs{events: q}
+}
+
+// newLandingEventsDeadLetters holds the landing events that many audits read
+// without deleting. Unlike the pipeline's final queues it is a redrive
+// dead-letter queue, so it must allow redrive (naming the source queue
+// would be a circular reference, so it allows the account's queues).
+func newLandingEventsDeadLetters(stack awscdk.Stack) awssqs.Queue {
+	return awssqs.NewQueue(stack, jsii.String("LandingEventsDeadLetters"), &awssqs.QueueProps{
+		Encryption:         awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:         jsii.Bool(true),
+		RetentionPeriod:    awscdk.Duration_Days(jsii.Number(14)),
+		RedriveAllowPolicy: &awssqs.RedriveAllowPolicy{RedrivePermission: awssqs.RedrivePermission_ALLOW_ALL},
+	})
 }
 
 // grantLandingRunSelection lets the landing audit choose the runs: read the
