@@ -108,7 +108,7 @@ func TestScannerAgainstDynaliteAndGoaws(t *testing.T) {
 		contains(t, "subject", m.Subject, "FAILURE run run-short redshift_final: 1200 vs landing 1234 (-34)")
 		contains(t, "message", m.Message, "FAILURE: the Redshift final area does not hold the same number",
 			"Layer count:   1200", "Landing count: 1234", "Difference:    -34", "What to check:",
-			"34 records of the landing area did not reach the Redshift final area", "staging-to-final job")
+			"\n- 34 records of the landing area did not reach the Redshift final area", "staging-to-final job")
 	})
 
 	t.Run("missing landing item publishes FAILURE", func(t *testing.T) {
