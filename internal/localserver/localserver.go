@@ -119,7 +119,7 @@ func (s *Server) exited() bool {
 func Kinesalite(t testing.TB) *Server {
 	// kinesalite's command line cannot choose the address, so its module is
 	// started from node with an explicit loopback listen.
-	root, err := ModuleRoot()
+	root, err := toolsRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,10 +178,22 @@ func FreePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// Resolve finds a stand-in's binary: node_modules/.bin and .bin/ at the
-// module root first, then PATH.
+// ToolsDirEnv, when set, names the directory whose node_modules and .bin
+// hold the stand-ins, instead of the module root: `make mutation` runs the
+// tests in copies of the module that have neither.
+const ToolsDirEnv = "LOCALSERVER_TOOLS_DIR"
+
+func toolsRoot() (string, error) {
+	if dir := os.Getenv(ToolsDirEnv); dir != "" {
+		return dir, nil
+	}
+	return ModuleRoot()
+}
+
+// Resolve finds a stand-in's binary: node_modules/.bin and .bin/ of the
+// module root (or ToolsDirEnv) first, then PATH.
 func Resolve(name string) (string, error) {
-	if root, err := ModuleRoot(); err == nil {
+	if root, err := toolsRoot(); err == nil {
 		for _, dir := range []string{filepath.Join(root, "node_modules", ".bin"), filepath.Join(root, ".bin")} {
 			p := filepath.Join(dir, name)
 			if st, err := os.Stat(p); err == nil && !st.IsDir() {
