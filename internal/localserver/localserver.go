@@ -70,8 +70,10 @@ func Start(t testing.TB, spec Spec) *Server {
 	s.cmd = exec.Command(bin, args...)
 	s.cmd.Env = append(os.Environ(), spec.Env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-	// Own process group, so stopping also stops what a wrapper script forked.
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Own process group, so stopping also stops what a wrapper script forked;
+	// and, where the OS can, the server dies with the test binary, so a test
+	// killed on timeout (go test -timeout, a mutation run) leaves no server behind.
+	s.cmd.SysProcAttr = serverProcAttr()
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("%s: start %s: %v", spec.Name, bin, err)
 	}
