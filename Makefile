@@ -15,9 +15,10 @@ BIN := $(CURDIR)/.bin
 GOAWS_VERSION := v0.4.5
 STATICCHECK_VERSION := v0.8.2
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
+GREMLINS_VERSION := v0.6.0
 APT_PACKAGES := postgresql default-jre-headless
 
-.PHONY: synth test test-go test-glue-scripts guard lint-templates lint tools node-tools go-tools python-tools system-tools deploy diff destroy bench config-docs clean
+.PHONY: synth test test-go test-glue-scripts guard lint-templates lint tools node-tools go-tools python-tools system-tools deploy diff destroy bench mutation config-docs clean
 
 synth: node-tools ## Synthesize every stack into cdk.out/
 	$(CDK) synth --quiet
@@ -99,6 +100,26 @@ system-tools:
 
 bench: ## Benchmarks whose figures the README reports
 	go test -run '^$$' -bench . -benchmem ./...
+
+# Mutation testing of the logic packages with gremlins; slow (every mutant
+# reruns its package's tests, local stand-ins included), so not part of
+# `make test`. gremlins copies the module once per worker: it runs in a copy
+# of the source files only (no node_modules, .bin or cdk.out), and the tests
+# find the stand-ins here through LOCALSERVER_TOOLS_DIR.
+MUTATION_PACKAGES ?= lambdas/transformer/transform internal/config lambdas/auditscanner/reconcile \
+	lambdas/runrotator/rotate internal/runstate internal/publisher
+MUTATION_DIR := $(or $(TMPDIR),/tmp)/orders-pipeline-mutation
+
+$(BIN)/gremlins:
+	GOBIN=$(BIN) go install github.com/go-gremlins/gremlins/cmd/gremlins@$(GREMLINS_VERSION)
+
+mutation: node-tools go-tools $(BIN)/gremlins ## Mutation testing of the logic packages (MUTATION_PACKAGES)
+	rm -rf $(MUTATION_DIR) && mkdir -p $(MUTATION_DIR)
+	git ls-files -z --cached --others --exclude-standard | tar --null --ignore-failed-read -T - -cf - | tar -xf - -C $(MUTATION_DIR)
+	@status=0; for p in $(MUTATION_PACKAGES); do \
+	  echo "== $$p"; \
+	  (cd $(MUTATION_DIR) && LOCALSERVER_TOOLS_DIR=$(CURDIR) $(BIN)/gremlins unleash ./$$p) || status=1; \
+	done; rm -rf $(MUTATION_DIR); exit $$status
 
 config-docs: ## Regenerate the configuration reference from internal/config
 	go run ./internal/config/cmd/configdocs README.md

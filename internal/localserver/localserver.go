@@ -70,8 +70,10 @@ func Start(t testing.TB, spec Spec) *Server {
 	s.cmd = exec.Command(bin, args...)
 	s.cmd.Env = append(os.Environ(), spec.Env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-	// Own process group, so stopping also stops what a wrapper script forked.
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Own process group, so stopping also stops what a wrapper script forked;
+	// and, where the OS can, the server dies with the test binary, so a test
+	// killed on timeout (go test -timeout, a mutation run) leaves no server behind.
+	s.cmd.SysProcAttr = serverProcAttr()
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("%s: start %s: %v", spec.Name, bin, err)
 	}
@@ -119,7 +121,7 @@ func (s *Server) exited() bool {
 func Kinesalite(t testing.TB) *Server {
 	// kinesalite's command line cannot choose the address, so its module is
 	// started from node with an explicit loopback listen.
-	root, err := ModuleRoot()
+	root, err := toolsRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,10 +180,22 @@ func FreePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// Resolve finds a stand-in's binary: node_modules/.bin and .bin/ at the
-// module root first, then PATH.
+// ToolsDirEnv, when set, names the directory whose node_modules and .bin
+// hold the stand-ins, instead of the module root: `make mutation` runs the
+// tests in copies of the module that have neither.
+const ToolsDirEnv = "LOCALSERVER_TOOLS_DIR"
+
+func toolsRoot() (string, error) {
+	if dir := os.Getenv(ToolsDirEnv); dir != "" {
+		return dir, nil
+	}
+	return ModuleRoot()
+}
+
+// Resolve finds a stand-in's binary: node_modules/.bin and .bin/ of the
+// module root (or ToolsDirEnv) first, then PATH.
 func Resolve(name string) (string, error) {
-	if root, err := ModuleRoot(); err == nil {
+	if root, err := toolsRoot(); err == nil {
 		for _, dir := range []string{filepath.Join(root, "node_modules", ".bin"), filepath.Join(root, ".bin")} {
 			p := filepath.Join(dir, name)
 			if st, err := os.Stat(p); err == nil && !st.IsDir() {

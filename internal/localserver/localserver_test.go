@@ -2,6 +2,8 @@ package localserver
 
 import (
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -38,5 +40,22 @@ func TestRIEInvokesAGoHandler(t *testing.T) {
 	}
 	if got := string(out); !strings.Contains(got, `"order_id":"o-1"`) || !strings.Contains(got, `"env":"from-test"`) {
 		t.Fatalf("unexpected response %s", got)
+	}
+}
+
+// With LOCALSERVER_TOOLS_DIR set, the stand-ins come from there, not from
+// the module root (a copy of the module without node_modules and .bin).
+func TestToolsDirOverridesTheModuleRoot(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, ".bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(dir, ".bin", "goaws")
+	if err := os.WriteFile(want, nil, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(ToolsDirEnv, dir)
+	if got, err := Resolve("goaws"); err != nil || got != want {
+		t.Fatalf("Resolve(goaws) = %q, %v; want %q", got, err, want)
 	}
 }

@@ -107,9 +107,44 @@ func TestSubjects(t *testing.T) {
 			t.Errorf("subject %q, want %q", got, c.want)
 		}
 	}
-	// Whatever an audit job wrote as run id, SNS must accept the subject.
-	bad := reconcile.Compare(reconcile.Write{RunID: "run\nwith é", Layer: audit.S3Staging, Count: 1}, 1, true)
-	if got := bad.Subject(); got != "SUCCESS run run?with ?? s3_staging: 1 = landing" {
+	// Whatever an audit job wrote as run id, SNS must accept the subject;
+	// printable ASCII is kept, from space to tilde.
+	bad := reconcile.Compare(reconcile.Write{RunID: "run\nwith é ~!\x7f", Layer: audit.S3Staging, Count: 1}, 1, true)
+	if got := bad.Subject(); got != "SUCCESS run run?with ?? ~!? s3_staging: 1 = landing" {
 		t.Errorf("subject of an odd run id: %q", got)
+	}
+	// A subject of 99 characters is whole; one more is cut to 99.
+	for _, c := range []struct{ count, want int64 }{{1, 99}, {10, 99}} {
+		head := len("SUCCESS run  s3_staging: 1 = landing")
+		w := reconcile.Write{RunID: strings.Repeat("r", 99-head), Layer: audit.S3Staging, Count: c.count}
+		got := reconcile.Compare(w, c.count, true).Subject()
+		cut := strings.HasSuffix(got, "...")
+		if int64(len(got)) != c.want || cut != (c.count == 10) {
+			t.Errorf("count %d: subject %q (%d characters)", c.count, got, len(got))
+		}
+	}
+}
+
+// A FAILURE says which way the counts differ and which job to look at.
+func TestFailureMessagesPointAtTheLayersJob(t *testing.T) {
+	for _, c := range []struct {
+		layer          audit.Layer
+		count, landing int64
+		want           []string
+	}{
+		{audit.S3Staging, 1200, 1000, []string{"Difference:    +200", "\n- the S3 staging area holds 200 records more than the landing area", "landing-to-staging job"}},
+		{audit.RedshiftStaging, 990, 1000, []string{"Difference:    -10", "\n- 10 records of the landing area did not reach the Redshift staging area", "S3-staging-to-Redshift job"}},
+		{audit.RedshiftFinal, 1001, 1000, []string{"\n- the Redshift final area holds 1 records more", "staging-to-final job"}},
+	} {
+		m := reconcile.Compare(reconcile.Write{RunID: "20261128T010000Z-3f9c0a1b", Layer: c.layer, Count: c.count}, c.landing, true).Message()
+		for _, w := range c.want {
+			if !strings.Contains(m, w) {
+				t.Errorf("%s message lacks %q:\n%s", c.layer, w, m)
+			}
+		}
+	}
+	ok := reconcile.Compare(reconcile.Write{RunID: "r", Layer: audit.S3Staging, Count: 5}, 5, true).Message()
+	if strings.Contains(ok, "What to check") {
+		t.Errorf("a SUCCESS lists things to check:\n%s", ok)
 	}
 }

@@ -24,17 +24,20 @@ import (
 // rewind(n) records before its end are delivered again: the batch itself
 // after an invocation that did its work but timed out before answering,
 // older ones after a mapping is created again from the stream's start.
+// A record reported giveUp times in a row is given up, as Lambda's bounded
+// retries with bisection end by sending it to the on-failure queue.
 func shard(t *testing.T, s reconcile.Scanner, recs []events.DynamoDBEventRecord, size int, rewind func(call int) int) {
 	t.Helper()
-	pos := 0
+	const giveUp = 10
+	pos, tries := 0, 0
 	for call := 0; pos < len(recs); call++ {
-		if call > 50*len(recs) {
+		if call > 100*len(recs) {
 			t.Fatalf("the shard never got past record %d", pos)
 		}
 		end := min(pos+size, len(recs))
 		resp := s.Handle(context.Background(), events.DynamoDBEvent{Records: recs[pos:end]})
 		if len(resp.BatchItemFailures) == 0 {
-			pos = max(0, end-rewind(call))
+			pos, tries = max(0, end-rewind(call)), 0
 			continue
 		}
 		lowest := -1
@@ -47,7 +50,14 @@ func shard(t *testing.T, s reconcile.Scanner, recs []events.DynamoDBEventRecord,
 				lowest = i
 			}
 		}
-		pos = lowest
+		if lowest == pos {
+			tries++
+		} else {
+			pos, tries = lowest, 1
+		}
+		if tries == giveUp {
+			pos, tries = pos+1, 0
+		}
 	}
 }
 
@@ -76,6 +86,8 @@ func notified(t *testing.T, e *rt.Env, run string) map[audit.Layer][]int64 {
 type write struct {
 	layer audit.Layer
 	count int64
+	// malformed writes a record the scanner cannot read (no new image).
+	malformed bool
 }
 
 // stream writes the items and returns the stream records of the writes,
@@ -86,7 +98,11 @@ func stream(t *testing.T, e *rt.Env, run string, first int, writes []write) []ev
 	for i, w := range writes {
 		item := rt.AuditItem(run, w.layer, w.count)
 		e.Put(t, item)
-		recs = append(recs, rt.Record(t, "MODIFY", strconv.Itoa(first+i), item))
+		rec := rt.Record(t, "MODIFY", strconv.Itoa(first+i), item)
+		if w.malformed {
+			rec.Change.NewImage = nil
+		}
+		recs = append(recs, rec)
 	}
 	return recs
 }
@@ -96,6 +112,9 @@ func stream(t *testing.T, e *rt.Env, run string, first int, writes []write) []ev
 func inOrder(writes []write) map[audit.Layer][]int64 {
 	want := map[audit.Layer][]int64{}
 	for _, w := range writes {
+		if w.malformed {
+			continue
+		}
 		if l := want[w.layer]; len(l) == 0 || l[len(l)-1] != w.count {
 			want[w.layer] = append(want[w.layer], w.count)
 		}
@@ -143,13 +162,15 @@ func TestOneItemsCountsAreNotifiedInStreamOrder(t *testing.T) {
 		fail   func(rt.Publish) bool
 		rewind func(call int) int
 	}{
-		{"older count fails once", []write{{audit.S3Staging, 9}, {audit.S3Staging, 10}}, 10, countIs(9), never},
-		{"batch redelivered after success", []write{{audit.S3Staging, 9}, {audit.S3Staging, 10}}, 10, nil, at(0, 2)},
-		{"older batch redelivered after a newer one", []write{{audit.S3Staging, 9}, {audit.S3Staging, 10}}, 1, nil, at(1, 2)},
-		{"whole stream again", []write{{audit.S3Staging, 9}, {audit.RedshiftFinal, 10}, {audit.S3Staging, 10}, {audit.S3Staging, 9}}, 2, nil, at(1, 4)},
-		{"count goes back, middle one fails", []write{{audit.S3Staging, 9}, {audit.S3Staging, 10}, {audit.S3Staging, 9}}, 10, countIs(10), never},
-		{"other layer fails between", []write{{audit.S3Staging, 9}, {audit.RedshiftFinal, 8}, {audit.S3Staging, 10}}, 10, countIs(8), never},
-		{"same count twice", []write{{audit.S3Staging, 10}, {audit.S3Staging, 10}}, 10, nil, at(0, 2)},
+		{"older count fails once", []write{{audit.S3Staging, 9, false}, {audit.S3Staging, 10, false}}, 10, countIs(9), never},
+		{"batch redelivered after success", []write{{audit.S3Staging, 9, false}, {audit.S3Staging, 10, false}}, 10, nil, at(0, 2)},
+		{"older batch redelivered after a newer one", []write{{audit.S3Staging, 9, false}, {audit.S3Staging, 10, false}}, 1, nil, at(1, 2)},
+		{"whole stream again", []write{{audit.S3Staging, 9, false}, {audit.RedshiftFinal, 10, false}, {audit.S3Staging, 10, false}, {audit.S3Staging, 9, false}}, 2, nil, at(1, 4)},
+		{"count goes back, middle one fails", []write{{audit.S3Staging, 9, false}, {audit.S3Staging, 10, false}, {audit.S3Staging, 9, false}}, 10, countIs(10), never},
+		{"other layer fails between", []write{{audit.S3Staging, 9, false}, {audit.RedshiftFinal, 8, false}, {audit.S3Staging, 10, false}}, 10, countIs(8), never},
+		{"same count twice", []write{{audit.S3Staging, 10, false}, {audit.S3Staging, 10, false}}, 10, nil, at(0, 2)},
+		{"malformed record between", []write{{audit.S3Staging, 9, false}, {audit.S3Staging, 0, true}, {audit.S3Staging, 10, false}}, 10, nil, never},
+		{"malformed record, then a failure", []write{{audit.S3Staging, 0, true}, {audit.S3Staging, 9, false}, {audit.S3Staging, 10, false}}, 10, countIs(9), never},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -178,8 +199,9 @@ func TestOneItemsCountsAreNotifiedInStreamOrder(t *testing.T) {
 }
 
 // The same property over random streams: two layers, counts that go up and
-// back, random batch sizes, publishes that fail at random and batches that
-// are delivered again, from the batch itself or further back.
+// back, malformed records, random batch sizes, publishes that fail at random
+// and batches that are delivered again, from the batch itself or further
+// back.
 func TestRandomFailuresAndRedeliveriesKeepStreamOrder(t *testing.T) {
 	e := rt.Start(t)
 	var log bytes.Buffer
@@ -195,7 +217,7 @@ func TestRandomFailuresAndRedeliveriesKeepStreamOrder(t *testing.T) {
 		var writes []write
 		for range 3 + r.IntN(6) {
 			layer := []audit.Layer{audit.S3Staging, audit.RedshiftFinal}[r.IntN(2)]
-			writes = append(writes, write{layer, int64(8 + r.IntN(3))})
+			writes = append(writes, write{layer, int64(8 + r.IntN(3)), r.IntN(8) == 0})
 		}
 		recs := stream(t, e, run, 100_000*(round+1), writes)
 		shard(t, s, recs, 1+r.IntN(4), func(int) int {

@@ -33,24 +33,38 @@ const (
 // that fails, reporting it and every later record. Lambda retries from the
 // lowest reported sequence number and redelivers everything after it, so
 // going on past a failure would notify a newer count of an item before the
-// retry notifies the older one again. A malformed record is reported too
-// rather than dropped: after the bounded retries it reaches the on-failure
-// queue, where it stays visible.
+// retry notifies the older one again.
+//
+// A malformed record is the exception: it can never succeed and has no
+// count to keep in order, so it is reported and the batch goes on; stopping
+// would hold every later record back until Lambda gives the batch up. It is
+// reported rather than dropped: after the bounded retries it reaches the
+// on-failure queue, where it stays visible. The records after it are
+// delivered again with it and, already claimed, are not notified twice.
 func (s Scanner) Handle(ctx context.Context, ev events.DynamoDBEvent) events.DynamoDBEventResponse {
 	resp := events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{}}
+	report := func(recs ...events.DynamoDBEventRecord) {
+		for _, r := range recs {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Change.SequenceNumber})
+		}
+	}
 	counts := map[Status]int{}
 	for i, rec := range ev.Records {
 		status, err := s.Process(ctx, rec)
 		counts[status]++
-		if err != nil {
-			s.logger().Error("audit record not reconciled", "event_id", rec.EventID,
-				"sequence_number", rec.Change.SequenceNumber, "malformed", errors.Is(err, ErrMalformed), "error", err.Error())
-			for _, later := range ev.Records[i:] {
-				resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: later.Change.SequenceNumber})
-			}
-			counts[Unprocessed] = len(ev.Records) - i - 1
-			break
+		if err == nil {
+			continue
 		}
+		malformed := errors.Is(err, ErrMalformed)
+		s.logger().Error("audit record not reconciled", "event_id", rec.EventID,
+			"sequence_number", rec.Change.SequenceNumber, "malformed", malformed, "error", err.Error())
+		if malformed {
+			report(rec)
+			continue
+		}
+		report(ev.Records[i:]...)
+		counts[Unprocessed] = len(ev.Records) - i - 1
+		break
 	}
 	s.logger().Info("audit batch reconciled", "records", len(ev.Records), "notified", counts[Notified],
 		"duplicates", counts[Duplicate], "stale", counts[Stale], "ignored", counts[Ignored],

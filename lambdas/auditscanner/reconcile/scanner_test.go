@@ -108,7 +108,7 @@ func TestScannerAgainstDynaliteAndGoaws(t *testing.T) {
 		contains(t, "subject", m.Subject, "FAILURE run run-short redshift_final: 1200 vs landing 1234 (-34)")
 		contains(t, "message", m.Message, "FAILURE: the Redshift final area does not hold the same number",
 			"Layer count:   1200", "Landing count: 1234", "Difference:    -34", "What to check:",
-			"34 records of the landing area did not reach the Redshift final area", "staging-to-final job")
+			"\n- 34 records of the landing area did not reach the Redshift final area", "staging-to-final job")
 	})
 
 	t.Run("missing landing item publishes FAILURE", func(t *testing.T) {
@@ -185,7 +185,8 @@ func TestScannerAgainstDynaliteAndGoaws(t *testing.T) {
 		contains(t, "subject", m[1].Subject, "SUCCESS run run-pub redshift_final: 7 = landing")
 	})
 
-	t.Run("malformed records are reported, irrelevant ones ignored", func(t *testing.T) {
+	t.Run("malformed records are reported, the records around them processed", func(t *testing.T) {
+		e.Put(t, rt.AuditItem("run-bad", audit.S3Landing, 1))
 		noImage := rt.Record(t, "INSERT", "600", rt.AuditItem("run-bad", audit.S3Staging, 1))
 		noImage.Change.NewImage = nil
 		textCount := rt.AuditItem("run-bad", audit.S3Staging, 1)
@@ -215,16 +216,22 @@ func TestScannerAgainstDynaliteAndGoaws(t *testing.T) {
 			{noSequence, `sequence number \"60x\" is not 1 to 40 decimal digits`},
 		} {
 			log.Reset()
-			// Ignored records before the malformed one are passed; it and
-			// the records after it are reported.
 			recs := append(append(append([]events.DynamoDBEventRecord{}, ignored...), c.rec), ignored...)
 			resp := s.Handle(ctx, batch(recs...))
-			want := strings.Join([]string{c.rec.Change.SequenceNumber, "605", "606", "607"}, ",")
-			if got := strings.Join(failures(resp), ","); got != want {
-				t.Errorf("batch item failures = %s, want %s; log:\n%s", got, want, &log)
+			if got := strings.Join(failures(resp), ","); got != c.rec.Change.SequenceNumber {
+				t.Errorf("batch item failures = %s, want %s; log:\n%s", got, c.rec.Change.SequenceNumber, &log)
 			}
-			contains(t, "log", log.String(), c.want, `"malformed":true`, `"ignored":3`, `"failed":1`, `"unprocessed":3`)
+			contains(t, "log", log.String(), c.want, `"malformed":true`, `"ignored":6`, `"failed":1`, `"unprocessed":0`)
 		}
 		e.WaitFor(t, seen) // nothing was published
+
+		// A good record after a malformed one is notified at once.
+		staging := rt.AuditItem("run-bad", audit.S3Staging, 1)
+		e.Put(t, staging)
+		resp := s.Handle(ctx, batch(noImage, rt.Record(t, "MODIFY", "610", staging)))
+		if got := strings.Join(failures(resp), ","); got != "600" {
+			t.Fatalf("batch item failures = %s, want 600", got)
+		}
+		contains(t, "subject", next(t, 1)[0].Subject, "SUCCESS run run-bad s3_staging: 1 = landing")
 	})
 }

@@ -1,0 +1,7 @@
+package localserver
+
+import "syscall"
+
+func serverProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}
