@@ -127,6 +127,9 @@ def provision(env) -> None:
         for lid in t.resources("storage", "AWS::S3::Bucket"):
             name = t.name_of("storage", lid)
             s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": env.region})
+            nc = t.properties("storage", lid).get("NotificationConfiguration", {})
+            if nc.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
+                s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}})
             n += 1
         kinesis = env.client("kinesis")
         for lid in t.resources("storage", "AWS::Kinesis::Stream"):
