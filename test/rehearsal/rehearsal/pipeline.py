@@ -89,16 +89,26 @@ class Rehearsal:
                     notifications=len(self.notifications.received))
 
     # results
-    def checks(self) -> list[verify.RunCheck]:
+    def mark(self) -> dict:
+        """A checkpoint: summary(since=mark) covers only what came after it
+        (tests share one set of servers per session)."""
+        ddb = self.env.client("dynamodb")
+        return {"runs": set(verify.audited_runs(ddb, self.table)) | set(self.firehose.stats.per_run),
+                "published": len(self.published), "notifications": len(self.notifications.received),
+                "workflow_runs": len(self.trigger.runs), "rotations": len(self.trigger.rotations)}
+
+    def checks(self, exclude=()) -> list[verify.RunCheck]:
         ddb = self.env.client("dynamodb")
         return [verify.check_run(verify.audit_items(ddb, self.table, r), r, self.notifications.received, self.layers)
-                for r in verify.audited_runs(ddb, self.table)]
+                for r in verify.audited_runs(ddb, self.table) if r not in exclude]
 
-    def summary(self) -> dict:
-        checks = self.checks()
+    def summary(self, since: dict | None = None) -> dict:
+        since = since or {"runs": set(), "published": 0, "notifications": 0, "workflow_runs": 0, "rotations": 0}
+        checks = self.checks(exclude=since["runs"])
         state = run_state(self.env)
         open_run = state.get("run_id")
-        closed = [r["Closed"] for r in self.trigger.rotations if r.get("Closed")]
+        rotations = self.trigger.rotations[since["rotations"]:]
+        closed = [r["Closed"] for r in rotations if r.get("Closed") and r["Closed"] not in since["runs"]]
         runs = []
         for rc in checks:
             d = rc.as_dict()
@@ -110,20 +120,22 @@ class Rehearsal:
             if r not in audited:
                 runs.append({"run_id": r, "landing": None, "ok": self.firehose.stats.per_run.get(r, 0) == 0, "open": False,
                              "firehose_rows": self.firehose.stats.per_run.get(r, 0), "layers": [], "empty": True})
-        products = sum(p.products for p in self.published)
+        published = self.published[since["published"]:]
+        notifications = self.notifications.received[since["notifications"]:]
+        products = sum(p.products for p in published)
         landed = sum(rc.landing or 0 for rc in checks)
-        failures = [asdict(n) for n in self.notifications.received if n.outcome == "FAILURE"]
+        failures = [asdict(n) for n in notifications if n.outcome == "FAILURE"]
         wf = [{"workflow_run_id": w.workflow_run_id, "events": len(w.events), "seconds": w.seconds, "error": w.error,
-               "steps": w.steps, "work": self.env.metrics.get(w.workflow_run_id)} for w in self.trigger.runs]
+               "steps": w.steps, "work": self.env.metrics.get(w.workflow_run_id)} for w in self.trigger.runs[since["workflow_runs"]:]]
         return {
             "batches": [{"batch_id": p.batch_id, "records": p.records, "products": p.products, "manifest_key": p.manifest_key,
-                         "manifest": p.manifest} for p in self.published],
+                         "manifest": p.manifest} for p in published],
             "runs": sorted(runs, key=lambda r: r["run_id"]),
             "open_run": open_run,
             "closed_runs": closed,
-            "rotations": self.trigger.rotations,
+            "rotations": rotations,
             "workflow_runs": wf,
-            "notifications": [asdict(n) for n in self.notifications.received],
+            "notifications": [asdict(n) for n in notifications],
             "failures": failures,
             "published_products": products,
             "landed_products": landed,
