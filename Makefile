@@ -99,3 +99,18 @@ destroy: node-tools
 
 clean:
 	rm -rf cdk.out .bin node_modules .venv
+
+# S3A for the rehearsal's Spark (pyspark 3.5.4 bundles Hadoop 3.3.4): hadoop-aws
+# of that Hadoop and the AWS SDK bundle it was built against, from Maven Central.
+SPARK_JARS := $(BIN)/spark-jars
+SPARK_JAR_ARTIFACTS := org.apache.hadoop:hadoop-aws:3.3.4 com.amazonaws:aws-java-sdk-bundle:1.12.262
+
+.PHONY: spark-jars
+spark-jars: $(SPARK_JARS)/.installed
+
+$(SPARK_JARS)/.installed:
+	mkdir -p $(SPARK_JARS)
+	for a in $(SPARK_JAR_ARTIFACTS); do \
+	  mvn -q -B -Dmaven.repo.local=$(BIN)/m2 dependency:copy -Dartifact=$$a -DoutputDirectory=$(SPARK_JARS) || exit 1; \
+	done
+	touch $@
