@@ -196,6 +196,10 @@ def local_env(out_dir: Path | None = None, cdk_out: Path | None = None, progress
 
     out_dir = Path(out_dir or DEFAULT_OUT).resolve()
     work_dir = out_dir / "work"
+    # the servers start empty, so must every file-backed state (bookmarks, logs)
+    import shutil
+
+    shutil.rmtree(work_dir, ignore_errors=True)
     work_dir.mkdir(parents=True, exist_ok=True)
     templates = Templates.load(Path(cdk_out or REPO / "cdk.out"), ACCOUNT, REGION)
     with contextlib.ExitStack() as stack:

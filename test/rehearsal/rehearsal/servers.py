@@ -62,11 +62,12 @@ def moto_server(work_dir: Path, account: str) -> Iterator[str]:
     """moto in server mode: S3, Kinesis, DynamoDB(+Streams), SNS, SQS, EventBridge, Glue, STS, Secrets Manager."""
     port = free_port()
     log = Path(work_dir) / "moto.log"
-    exe = Path(sys.executable).with_name("moto_server")
-    cmd = [str(exe) if exe.exists() else "moto_server", "-H", "127.0.0.1", "-p", str(port)]
+    # moto_server with the corrections in rehearsal/moto_fixes.py
+    cmd = [sys.executable, "-m", "rehearsal.moto_fixes", "-H", "127.0.0.1", "-p", str(port)]
     with open(log, "wb") as fh:
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True,
-                                env={**os.environ, "MOTO_ACCOUNT_ID": account})
+                                env={**os.environ, "MOTO_ACCOUNT_ID": account,
+                                     "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])})
     url = f"http://127.0.0.1:{port}"
     try:
         wait_http(url + "/moto-api/", proc, "moto server", log)

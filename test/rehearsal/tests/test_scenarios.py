@@ -54,13 +54,10 @@ def _landing_objects(env, bucket_prefix="orders/"):
 
 
 def _pg(env):
+    """The warehouse database the local Data API runs the jobs' SQL in (GLUE sets env.state["redshift_dsn"])."""
     import psycopg2
 
-    db = "dev"
-    try:
-        return psycopg2.connect(env.pg_dsn.replace("dbname=postgres", f"dbname={db}"))
-    except psycopg2.OperationalError:
-        return psycopg2.connect(env.pg_dsn)
+    return psycopg2.connect(env.state.get("redshift_dsn", env.pg_dsn))
 
 
 # ---- a. one batch ------------------------------------------------------------------
