@@ -95,6 +95,12 @@ def start_session(repo: Path, work_dir: Path, moto_url: str, region: str, cores:
         builder = builder.config("spark.hadoop." + key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
+    # getOrCreate may return a session an earlier caller made for another moto:
+    # point S3A at this one and drop the cached file systems of the old one.
+    hconf = spark.sparkContext._jsc.hadoopConfiguration()
+    for key, value in s3a_settings(moto_url, region).items():
+        hconf.set(key, value)
+    spark.sparkContext._jvm.org.apache.hadoop.fs.FileSystem.closeAll()
     return spark, time.monotonic() - started
 
 
