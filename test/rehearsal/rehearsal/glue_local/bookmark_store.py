@@ -31,6 +31,7 @@ class BookmarkStore:
 
     def save(self, job_name: str, state: Dict) -> None:
         p = self._path(job_name)
+        p.parent.mkdir(parents=True, exist_ok=True)
         tmp = p.with_suffix(".tmp")
         tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
         os.replace(tmp, p)
