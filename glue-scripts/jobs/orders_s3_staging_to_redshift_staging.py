@@ -71,7 +71,8 @@ def main(argv=None) -> None:  # pragma: no cover - needs the Glue Spark runtime
     job = Job(glue)
     job.init(args[job_args.JOB_NAME], args)
 
-    staging = bookmarks.read_new_rows(glue, job, args["database"], args["staging_table"], STAGING_CONTEXT, log)
+    staging = bookmarks.read_new_rows(glue, job, args["database"], args["staging_table"], STAGING_CONTEXT, log,
+                                      catalog=boto3.client("glue"))
     if staging is None:
         return
 
