@@ -135,6 +135,8 @@ class LocalWorkflow:
         self.bookmarks = BookmarkStore(self.glue_dir / "bookmarks")
         self._extra_py: Dict[str, Path] = {}
         self._started = False
+        # Injected faults: job name -> job runs (attempts) still to fail at job.commit().
+        self._commit_faults: Dict[str, int] = {}
 
     def _trigger(self, p: dict) -> Trigger:
         actions = []
@@ -179,6 +181,13 @@ class LocalWorkflow:
                 fired.add(tr.name)
                 ready.append(tr)
         return ready
+
+    def fail_next_commit(self, job_name: str, times: int = 1) -> None:
+        """Fault injection for scenarios: the next `times` runs (attempts) of a Spark
+        job die when the script calls job.commit(), after everything it wrote."""
+        if self.nodes.get(job_name) is None or self.nodes[job_name].kind != "glueetl":
+            raise ValueError("%r is not a Spark job of the workflow" % job_name)
+        self._commit_faults[job_name] = self._commit_faults.get(job_name, 0) + times
 
     # ---- start / stop ---------------------------------------------------------
     def start(self) -> None:
@@ -575,6 +584,9 @@ class LocalWorkflow:
         run = glue_runtime.JobRun(job_name=node.name, job_run_id=job_run_id,
                                   bookmark_option=opts.get("--job-bookmark-option", "job-bookmark-disable"),
                                   glue=self.env.client("glue"), s3=self.env.client("s3"), store=self.bookmarks)
+        if self._commit_faults.get(node.name):
+            self._commit_faults[node.name] -= 1
+            run.fail_commit = True
         started = time.monotonic()
         state, error = "SUCCEEDED", None
         with self._in_process_job(extra, str(script), argv, log_path) as log_file:

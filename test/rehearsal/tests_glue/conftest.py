@@ -35,16 +35,20 @@ def spark(env):
     yield session
 
 
-@pytest.fixture
-def fresh(env):
-    """An empty moto with the Storage/Audit resources of cdk.out again."""
+def reset_moto(env):
+    """Empties moto and creates the Storage/Audit resources of cdk.out again."""
     from rehearsal import servers
 
     req = urllib.request.Request(env.moto_url + "/moto-api/reset", method="POST")
     urllib.request.urlopen(req, timeout=10).close()
-    env.progress.quiet = True
     servers.provision(env)
     return env
+
+
+@pytest.fixture
+def fresh(env):
+    """An empty moto with the Storage/Audit resources of cdk.out again."""
+    return reset_moto(env)
 
 
 def landing_location(env) -> str:

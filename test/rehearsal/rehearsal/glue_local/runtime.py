@@ -45,6 +45,9 @@ class JobRun:
     store: BookmarkStore
     initialized: bool = False
     committed: bool = False
+    # Fault injection: the run dies when the script calls job.commit() (as a Glue job
+    # run can die after its writes and before the bookmark is saved).
+    fail_commit: bool = False
     pending: Dict[str, Dict[str, float]] = field(default_factory=dict)
     reads: List[CatalogRead] = field(default_factory=list)
     _state: Optional[dict] = None
@@ -60,6 +63,8 @@ class JobRun:
     def commit(self) -> None:
         if not self.initialized:
             raise RuntimeError("Job.commit() before Job.init()")
+        if self.fail_commit:
+            raise RuntimeError("injected fault: job run %s died before job.commit() saved the bookmark" % self.job_run_id)
         if self.bookmark_option != BOOKMARK_ENABLE:
             self.committed = True
             return
