@@ -203,11 +203,12 @@ class LocalWorkflow:
             shutil.rmtree(self.glue_dir)
         self.glue_dir.mkdir(parents=True)
         self._extra_py.clear()
-        self.spark, self.timings["spark_start_seconds"] = glue_spark.start_session(
-            env.repo, env.work_dir, env.moto_url, env.region)
+        self.spark, spark_seconds = glue_spark.start_session(env.repo, env.work_dir, env.moto_url, env.region)
+        self.timings["spark_start_seconds"] = round(spark_seconds, 3)
         self._upload_assets()
         self.athena = athena_local.AthenaLocal(self.spark, env.client("glue"), env.client("s3"),
                                                self._athena_workgroups(), on_query=self._record_query)
+        self.timings["athena_warm_up_seconds"] = round(self.athena.warm_up(), 3)
         env.endpoints["athena"] = self.athena.start()
         wh = self._warehouse()
         self.dataapi = dataapi_local.DataApiLocal(env.pg_dsn, env.client("s3"), on_statement=self._record_statement, **wh)
@@ -314,7 +315,7 @@ class LocalWorkflow:
         self._append_jsonl("athena-queries.jsonl", {
             "run": q.context, "id": q.id, "state": q.state, "sql": q.sql, "reason": q.reason,
             "rows_scanned": q.rows_scanned, "bytes_scanned": q.bytes_scanned, "files_scanned": q.files_scanned,
-            "result_rows": len(q.rows), "engine_ms": q.engine_ms})
+            "result_rows": len(q.rows), "engine_ms": q.engine_ms, "catalog_ms": q.catalog_ms})
 
     def _record_statement(self, stmt) -> None:
         for sub in stmt.subs:
