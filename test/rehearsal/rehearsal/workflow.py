@@ -524,22 +524,38 @@ class LocalWorkflow:
     # ---- Spark jobs, in this process -----------------------------------------------------
     @contextlib.contextmanager
     def _in_process_job(self, extra_dir: Path, argv0: str, argv: List[str], log_path: Path):
+        """What a Glue job process has, for a script run in this process: its argv, the
+        --extra-py-files modules and the shim first on sys.path, the AWS environment, and
+        stdout/stderr/logging going to the step's log. The workflow runs in one thread
+        while other rehearsal threads go on: output of other threads keeps its place,
+        and only the environment variables the job needs are set (and put back)."""
         import logging
+        import threading
 
         import boto3
 
-        saved_env = dict(os.environ)
+        aws = self.env.aws_env()
+        saved_env = {k: os.environ.get(k) for k in aws}
         saved_argv, saved_path = sys.argv, list(sys.path)
         saved_modules = set(sys.modules)
         root = logging.getLogger()
-        saved_handlers, saved_level = list(root.handlers), root.level
+        saved_level = root.level
         saved_out, saved_err = sys.stdout, sys.stderr
         log_file = open(log_path, "w")
-        os.environ.update(self.env.aws_env())
+        me = threading.get_ident()
+        handler = logging.StreamHandler(log_file)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.addFilter(lambda record: record.thread == me)
+        saved_handlers = list(root.handlers)
+        # A handler in place makes the script's logging.basicConfig (glue_logging.setup) a
+        # no-op, with the same format: the job's log lines go to its log, not the console.
+        root.handlers.insert(0, handler)
+        root.setLevel(logging.INFO)
+        os.environ.update(aws)
         boto3.DEFAULT_SESSION = None
         sys.argv = [argv0] + argv
         sys.path[:0] = [str(extra_dir), str(SHIM_DIR)]
-        sys.stdout = sys.stderr = log_file
+        sys.stdout, sys.stderr = _ThreadTee(saved_out, log_file, me), _ThreadTee(saved_err, log_file, me)
         try:
             yield log_file
         finally:
@@ -553,10 +569,13 @@ class LocalWorkflow:
             for name in set(sys.modules) - saved_modules:
                 mod = sys.modules.get(name)
                 f = getattr(mod, "__file__", None) or ""
-                if f.startswith((str(extra_dir), str(SHIM_DIR))) or name == "__main__":
+                if f.startswith((str(extra_dir), str(SHIM_DIR))):
                     del sys.modules[name]
-            os.environ.clear()
-            os.environ.update(saved_env)
+            for k, v in saved_env.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
             boto3.DEFAULT_SESSION = None
 
     def _output_folders(self, argv: List[str]) -> List[str]:
@@ -620,6 +639,28 @@ class LocalWorkflow:
                 meta, _ = s3files.parquet_footer(s3, o)
                 work["rows_written"] += meta.num_rows
         return state, error, dict(work)
+
+
+class _ThreadTee:
+    """sys.stdout/sys.stderr while a job runs in-process: the job thread's writes go to
+    the job's log, every other thread's to where they went before."""
+
+    def __init__(self, original, log_file, thread_id: int):
+        self._original, self._log, self._thread = original, log_file, thread_id
+
+    def _target(self):
+        import threading
+
+        return self._log if threading.get_ident() == self._thread else self._original
+
+    def write(self, text):
+        return self._target().write(text)
+
+    def flush(self):
+        self._target().flush()
+
+    def __getattr__(self, name):
+        return getattr(self._original, name)
 
 
 def _last_error_line(error: Optional[str]) -> str:
