@@ -21,6 +21,13 @@ def wf(env):
     reset_moto(env)
     w = LocalWorkflow(env)
     w.start()
+    import psycopg2
+
+    # The warehouse database outlives moto's reset: start from no warehouse tables either.
+    conn = psycopg2.connect(env.state["redshift_dsn"])
+    with conn, conn.cursor() as cur:
+        cur.execute("DROP SCHEMA IF EXISTS staging CASCADE; DROP SCHEMA IF EXISTS final CASCADE")
+    conn.close()
     yield w
     w.stop()
 
