@@ -13,7 +13,9 @@ AWS_ENDPOINT_URL_REDSHIFT_DATA at it) that runs the SQL on PostgreSQL.
   replaced: the stand-in lists every object under the prefix in moto S3,
   reads each as Parquet (pyarrow) and inserts its rows into the table in
   the same transaction, by column position as Redshift COPY maps Parquet
-  columns. The role must be one the namespace has (from the template).
+  columns. The role must be one the namespace has (from the template); a
+  string longer than its VARCHAR(n) in bytes fails the load, as in Redshift
+  (PostgreSQL counts characters).
 - Work per statement (rows scanned, inserted, updated, deleted) comes from
   pg_stat_xact_user_tables before and after the statement, inside its
   transaction.
@@ -437,9 +439,16 @@ class DataApiLocal:
         objs = [o for o in s3files.list_objects(self.s3, source, skip_hidden=False) if not o.key.endswith("/")]
         if not objs:
             raise StatementFailed("ERROR: The specified S3 prefix '%s' does not exist" % prefix)
-        cur.execute("SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 "
-                    "AND NOT attisdropped ORDER BY attnum", (table,))
-        columns = [r[0] for r in cur.fetchall()]
+        cur.execute("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = %s::regclass "
+                    "AND attnum > 0 AND NOT attisdropped ORDER BY attnum", (table,))
+        described = cur.fetchall()
+        columns = [r[0] for r in described]
+        # Redshift's VARCHAR(n)/CHAR(n) hold n bytes (UTF-8), PostgreSQL's n characters.
+        byte_limits = {}
+        for i, (_, type_text) in enumerate(described):
+            m = re.match(r"^(?:character varying|character)\((\d+)\)$", type_text)
+            if m:
+                byte_limits[i] = int(m.group(1))
         insert = "INSERT INTO %s (%s) VALUES %%s" % (table, ", ".join('"%s"' % c for c in columns))
         files = rows = size = 0
         for o in objs:
@@ -456,6 +465,13 @@ class DataApiLocal:
                 if pa.types.is_timestamp(col.type) and col.type.unit == "ns":
                     col = col.cast(pa.timestamp("us", col.type.tz))
                 cols.append(col.to_pylist())
+            for i, limit in byte_limits.items():
+                for value in cols[i]:
+                    if isinstance(value, str) and len(value.encode("utf-8")) > limit:
+                        raise StatementFailed(
+                            "ERROR: Load into table '%s' failed. Check 'stl_load_errors' system table for details. "
+                            "(String length exceeds DDL length: column %s holds %d bytes, VARCHAR(%d), in %s)"
+                            % (table, columns[i], len(value.encode("utf-8")), limit, o.uri))
             values = list(zip(*cols))
             if values:
                 execute_values(cur, insert, values, page_size=1000)

@@ -134,3 +134,16 @@ def test_a_failing_copy_rolls_back_its_batch(warehouse):
     with pytest.raises(redshift_data.RedshiftStatementError, match="does not exist"):
         executor.run(staging_load.load_statements(
             redshift_copy.copy_parquet(staging_load.BATCH_TABLE, "s3://%s/redshift-copy/none/" % bucket, role)))
+
+
+def test_copy_counts_varchar_lengths_in_bytes_as_redshift_does(warehouse):
+    env, server, executor, wh = warehouse
+    executor.run(sql_script.split_statements((REPO / "glue-scripts" / "sql" / "ddl.sql").read_text()))
+    rows = orders_data.exploded(orders_data.ORDERS)[:1]
+    rows[0] = dict(rows[0], currency="€€€")  # 3 characters (PostgreSQL fits them in VARCHAR(8)), 9 bytes
+    bucket, prefix = _copy_prefix(env, "jr_" + uuid.uuid4().hex)
+    env.client("s3").put_object(Bucket=bucket, Key=prefix + "part-0.parquet", Body=_staging_parquet(rows, renamed=False))
+    role = sorted(wh["copy_roles"])[0]
+    load = staging_load.load_statements(redshift_copy.copy_parquet(staging_load.BATCH_TABLE, "s3://%s/%s" % (bucket, prefix), role))
+    with pytest.raises(redshift_data.RedshiftStatementError, match="String length exceeds DDL length: column currency holds 9 bytes"):
+        executor.run(load)
