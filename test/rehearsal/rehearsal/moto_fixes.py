@@ -8,6 +8,12 @@ differs from AWS in a way that changes what the pipeline's code sees:
   (malformed, reported, retried, sent to the on-failure queue). Here the
   bare-key record is not emitted.
 
+- HTTP: one request per connection (HTTP/1.0). With werkzeug's HTTP/1.1
+  keep-alive, a Go SDK client once saw a connection closed under a response
+  that moto had already acted on (an SNS Publish), retried, and SNS
+  delivered the message twice. AWS endpoints do not drop connections like
+  that on loopback timescales.
+
 Run as `python -m rehearsal.moto_fixes -H 127.0.0.1 -p PORT` (moto_server's arguments).
 """
 
@@ -48,6 +54,9 @@ def apply() -> None:
 
 if __name__ == "__main__":
     apply()
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
     from moto.server import main
+
+    MotoRequestHandler.protocol_version = "HTTP/1.0"
 
     main(sys.argv[1:])
