@@ -195,6 +195,17 @@ def local_env(out_dir: Path | None = None, cdk_out: Path | None = None, progress
     from . import servers
 
     out_dir = Path(out_dir or DEFAULT_OUT).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # One rehearsal per output folder at a time (the worktree may be shared):
+    # a second one waits rather than wiping the first one's work folder.
+    import fcntl
+
+    lock = open(out_dir / ".lock", "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        (progress or Progress()).info(f"waiting for another rehearsal using {out_dir}")
+        fcntl.flock(lock, fcntl.LOCK_EX)
     work_dir = out_dir / "work"
     # the servers start empty, so must every file-backed state (bookmarks, logs)
     import shutil
@@ -203,6 +214,7 @@ def local_env(out_dir: Path | None = None, cdk_out: Path | None = None, progress
     work_dir.mkdir(parents=True, exist_ok=True)
     templates = Templates.load(Path(cdk_out or REPO / "cdk.out"), ACCOUNT, REGION)
     with contextlib.ExitStack() as stack:
+        stack.callback(lock.close)
         moto = stack.enter_context(servers.moto_server(work_dir, ACCOUNT))
         pg_dsn = stack.enter_context(servers.postgres(work_dir))
         env = Env(

@@ -43,6 +43,8 @@ def _landing_objects(env, bucket_prefix="orders/"):
     _, bucket = stream_and_bucket(env)
     s3 = env.client("s3")
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=bucket_prefix).get("Contents", [])]
+    if bucket_prefix == "orders/":
+        keys = [k for k in keys if k.endswith(".parquet")]
     return bucket, keys
 
 
