@@ -14,6 +14,7 @@ from typing import Callable, Dict, Tuple
 import athena_counts
 import audit_table
 import boto3
+import glue_catalog
 import glue_logging
 import job_args
 
@@ -23,8 +24,12 @@ log = logging.getLogger("athena_audit_load")
 
 
 def run(args: Dict[str, str], identity: Dict[str, str], athena, dynamodb,
-        sleep: Callable[[float], None] = time.sleep) -> Tuple[int, int]:
+        sleep: Callable[[float], None] = time.sleep, glue=None) -> Tuple[int, int]:
     layer = audit_table.check_layer(args["layer"])
+    if glue is not None and not glue_catalog.table_exists(glue, args["database"], args["table"]):
+        # staging_orders appears with the first staging data; querying it before fails in Athena.
+        log.info("no table %s.%s in the catalog yet: nothing to audit", args["database"], args["table"])
+        return 0, 0
     counts = athena_counts.counts_per_run(athena, layer, args["database"], args["table"],
                                           args["athena_workgroup"], sleep=sleep)
     if not counts:
@@ -37,7 +42,7 @@ def main(argv=None) -> None:
     argv = sys.argv if argv is None else argv
     glue_logging.setup()
     run(job_args.resolve(argv, ARGUMENTS), job_args.run_identity(argv),
-        boto3.client("athena"), boto3.client("dynamodb"))
+        boto3.client("athena"), boto3.client("dynamodb"), glue=boto3.client("glue"))
 
 
 if __name__ == "__main__":

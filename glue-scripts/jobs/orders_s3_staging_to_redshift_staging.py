@@ -1,10 +1,11 @@
 """orders_s3_staging_to_redshift_staging (Glue 5.0 Spark, job bookmarks on).
 
-Reads the staging rows the bookmark has not seen, writes them as Parquet to
-<copy_path>/<job run id>/ in staging.orders column order, applies the DDL
-and loads them into staging.orders with COPY through the Redshift Data API
-(no JDBC connection, so no VPC for Glue). With nothing new it commits the
-bookmark and ends successfully without writing. Arguments: --database
+Applies the DDL (on every run, so staging.orders exists for the audit that
+follows even before the first load), reads the staging rows the bookmark has
+not seen, writes them as Parquet to <copy_path>/<job run id>/ in
+staging.orders column order and loads them into staging.orders with COPY
+through the Redshift Data API (no JDBC connection, so no VPC for Glue). With
+nothing new it commits the bookmark and ends successfully without loading. Arguments: --database
 --staging_table --copy_path --copy_role_arn --ddl_sql_uri (+ JOB_NAME) + the
 warehouse arguments.
 """
@@ -70,14 +71,18 @@ def main(argv=None) -> None:  # pragma: no cover - needs the Glue Spark runtime
     job = Job(glue)
     job.init(args[job_args.JOB_NAME], args)
 
-    staging = bookmarks.read_new_rows(glue, job, args["database"], args["staging_table"], STAGING_CONTEXT, log)
+    # The DDL first, new rows or not: the Redshift staging audit that follows counts
+    # staging.orders, which must exist even before the first load.
+    executor = redshift_data.DataApiExecutor.from_args(boto3.client("redshift-data"), warehouse)
+    executor.run(sql_script.load_statements(boto3.client("s3"), args["ddl_sql_uri"]))
+
+    staging = bookmarks.read_new_rows(glue, job, args["database"], args["staging_table"], STAGING_CONTEXT, log,
+                                      catalog=boto3.client("glue"))
     if staging is None:
         return
 
     # COPY maps Parquet columns to table columns by position.
     staging.select(*orders_schema.STAGING_COLUMN_NAMES).write.mode("overwrite").parquet(prefix)
-    executor = redshift_data.DataApiExecutor.from_args(boto3.client("redshift-data"), warehouse)
-    executor.run(sql_script.load_statements(boto3.client("s3"), args["ddl_sql_uri"]))
     executor.run(statements)
     log.info("loaded the new staging rows from %s into %s", prefix, staging_load.TARGET)
     job.commit()
