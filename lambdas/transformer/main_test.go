@@ -23,7 +23,7 @@ import (
 func TestBootstrapUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 	table := runstatetest.New(t)
 	fn := localserver.RIE(t, localserver.BuildHostBinary(t, "lambdas/transformer"),
-		"RUN_STATE_TABLE="+table.Name, "RUN_ID_CACHE_SECONDS=5", "AWS_ENDPOINT_URL_DYNAMODB="+table.Endpoint)
+		runstate.EnvTable+"="+table.Name, runstate.EnvCacheSeconds+"=5", "AWS_ENDPOINT_URL_DYNAMODB="+table.Endpoint)
 	order := `{"order_id":"bee482f1-833c-4395-9d85-0ca6b963d6e7","products":[{"product_code":"P-1","quantity":2,"unit_price":9.99}]}`
 	payload := fmt.Sprintf(`{"invocationId":"inv-1","deliveryStreamArn":"arn:aws:firehose:us-east-1:123456789012:deliverystream/orders-firehose","region":"us-east-1","records":[
 		{"recordId":"r1","approximateArrivalTimestamp":1795000000000,"data":%q,
