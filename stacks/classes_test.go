@@ -595,7 +595,7 @@ func sharedNames(a, b appTemplates) []string {
 }
 
 func TestTwoStagesShareNoPhysicalName(t *testing.T) {
-	dev := templatesOf(t, sharedPipeline(t, "everything", everythingOn))
+	dev := templatesOf(t, variant(t, "everything"))
 	prodContext := map[string]any{"stage": "prod"}
 	for k, v := range everythingOn {
 		prodContext[k] = v

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	pipelineconfig "github.com/orders-pipeline/orders-pipeline/internal/config"
 	"github.com/orders-pipeline/orders-pipeline/internal/localserver"
 	"github.com/orders-pipeline/orders-pipeline/internal/orders"
 )
@@ -310,7 +311,7 @@ func (st *stand) readStream(t *testing.T) []streamRecord {
 func (st *stand) manifests(t *testing.T) map[string]Manifest {
 	t.Helper()
 	ctx := context.Background()
-	list, err := st.s3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(testBucket), Prefix: aws.String(CompletionPrefix)})
+	list, err := st.s3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(testBucket), Prefix: aws.String(pipelineconfig.CompletionPrefix)})
 	if err != nil {
 		t.Fatal(err)
 	}

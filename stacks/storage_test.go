@@ -6,22 +6,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/orders-pipeline/orders-pipeline/internal/config"
 	"github.com/orders-pipeline/orders-pipeline/internal/orders"
 )
-
-// ingestionVariant is one pipeline with every ingestion setting moved off
-// its default, shared by the tests below so they cost one synth.
-func ingestionVariant(t *testing.T) *Pipeline {
-	t.Helper()
-	return sharedPipeline(t, "ingestion variant", map[string]any{
-		"resourcePrefix": "acme-", "bucketNameSuffix": "eu1",
-		"streamMode": "on-demand", "streamRetentionHours": 48,
-		"transformerBufferSizeMiB": 2, "transformerBufferIntervalSeconds": 10, "runIdCacheSeconds": 3,
-		"triggerMode": "continuous", "redshiftDailyUsageLimitRpuHours": "52",
-	})
-}
 
 func TestStreamIsEncryptedAndSizedFromConfig(t *testing.T) {
 	tmpl := templateOf(t, defaultPipeline(t).Storage.Stack)
@@ -34,7 +24,7 @@ func TestStreamIsEncryptedAndSizedFromConfig(t *testing.T) {
 		tmpl.HasResource(jsii.String("AWS::Kinesis::Stream"), map[string]any{"DeletionPolicy": "Retain"})
 	})
 
-	onDemand := templateOf(t, ingestionVariant(t).Storage.Stack)
+	onDemand := templateOf(t, variant(t, "acme").Storage.Stack)
 	hasResource(t, onDemand, "AWS::Kinesis::Stream", map[string]any{
 		"Name": "acme-orders", "RetentionPeriodHours": 48, "ShardCount": assertions.Match_Absent(),
 		"StreamModeDetails": map[string]any{"StreamMode": "ON_DEMAND"},
@@ -58,7 +48,7 @@ func TestLandingBucketSendsEventsToEventBridge(t *testing.T) {
 }
 
 func TestBucketNamingRule(t *testing.T) {
-	suffixed := templateOf(t, ingestionVariant(t).Storage.Stack)
+	suffixed := templateOf(t, variant(t, "acme").Storage.Stack)
 	hasResource(t, suffixed, "AWS::S3::Bucket", map[string]any{"BucketName": "acme-fo-to-dw-orders-landing-area-eu1"})
 	named := templateOf(t, newPipeline(t, map[string]any{"landingBucketName": "my-landing", "bucketNameSuffix": "ignored"}).Storage.Stack)
 	hasResource(t, named, "AWS::S3::Bucket", map[string]any{"BucketName": "my-landing"})
@@ -169,4 +159,118 @@ func TestRunStateTableIsEncryptedAndRecoverable(t *testing.T) {
 		"SSESpecification":                 map[string]any{"SSEEnabled": true},
 		"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
 	})
+}
+
+func TestAuditTableKeysStreamRecoveryAndEncryption(t *testing.T) {
+	tmpl := templateOf(t, defaultPipeline(t).Storage.Stack)
+	hasResource(t, tmpl, "AWS::DynamoDB::Table", map[string]any{
+		"TableName": "orders-audit-table",
+		"KeySchema": []any{
+			map[string]any{"AttributeName": "run_id", "KeyType": "HASH"},
+			map[string]any{"AttributeName": "layer", "KeyType": "RANGE"},
+		},
+		"AttributeDefinitions": assertions.Match_ArrayWith(&[]any{
+			map[string]any{"AttributeName": "run_id", "AttributeType": "S"},
+			map[string]any{"AttributeName": "layer", "AttributeType": "S"},
+		}),
+		"BillingMode":                      "PAY_PER_REQUEST",
+		"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
+		"StreamSpecification":              map[string]any{"StreamViewType": "NEW_IMAGE"},
+		"DeletionProtectionEnabled":        true,
+	})
+	noPanic(t, "retained table", func() {
+		tmpl.HasResource(jsii.String("AWS::DynamoDB::Table"), map[string]any{"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"})
+	})
+	checked := 0
+	for id, table := range resources(t, tmpl, "AWS::DynamoDB::Table") {
+		if !strings.HasPrefix(id, "AuditTable") {
+			continue // the run-state table holds ids only
+		}
+		checked++
+		sse, _ := json.Marshal(table["Properties"].(map[string]any)["SSESpecification"])
+		if !strings.Contains(string(sse), `"SSEType":"KMS"`) || !strings.Contains(string(sse), `"DataKey`) {
+			t.Errorf("%s is not encrypted with the DataKey: %s", id, sse)
+		}
+	}
+	if checked != 1 {
+		t.Errorf("found %d audit tables, want 1", checked)
+	}
+}
+
+func TestDataKeyRotatesAndIsRetained(t *testing.T) {
+	tmpl := templateOf(t, defaultPipeline(t).Storage.Stack)
+	hasResource(t, tmpl, "AWS::KMS::Key", map[string]any{"EnableKeyRotation": true})
+	noPanic(t, "retained key", func() {
+		tmpl.HasResource(jsii.String("AWS::KMS::Key"), map[string]any{"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"})
+	})
+}
+
+func TestDestroyRemovalPolicyEmptiesBuckets(t *testing.T) {
+	tmpl := templateOf(t, newPipeline(t, map[string]any{"removalPolicy": "destroy"}).Storage.Stack)
+	noPanic(t, "deleted key", func() {
+		tmpl.HasResource(jsii.String("AWS::KMS::Key"), map[string]any{"DeletionPolicy": "Delete"})
+	})
+	noPanic(t, "auto-delete custom resource", func() {
+		tmpl.HasResource(jsii.String("Custom::S3AutoDeleteObjects"), assertions.Match_AnyValue())
+	})
+}
+
+func TestStagingAreaBucketsAreHardened(t *testing.T) {
+	tmpl := templateOf(t, defaultPipeline(t).Storage.Stack)
+	hasResource(t, tmpl, "AWS::S3::Bucket", map[string]any{
+		"BucketName": map[string]any{"Fn::Join": []any{"-", []any{"fo-to-dw-orders-staging-area", map[string]any{"Ref": "AWS::AccountId"}, map[string]any{"Ref": "AWS::Region"}}}},
+		"BucketEncryption": map[string]any{"ServerSideEncryptionConfiguration": []any{map[string]any{
+			"BucketKeyEnabled":              true,
+			"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": assertions.Match_AnyValue()},
+		}}},
+		"PublicAccessBlockConfiguration": map[string]any{"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true},
+		"VersioningConfiguration":        map[string]any{"Status": "Enabled"},
+		"LoggingConfiguration":           map[string]any{"LogFilePrefix": "staging-area/"},
+	})
+	hasResource(t, tmpl, "AWS::S3::Bucket", map[string]any{
+		"LoggingConfiguration": map[string]any{"LogFilePrefix": "athena-results/"},
+		"LifecycleConfiguration": map[string]any{"Rules": assertions.Match_ArrayWith(&[]any{
+			assertions.Match_ObjectLike(&map[string]any{"ExpirationInDays": athenaResultsDays}),
+		})},
+	})
+}
+
+func TestSeedBucketNameRule(t *testing.T) {
+	stack := awscdk.NewStack(awscdk.NewApp(nil), jsii.String("Names"), nil)
+	if got := *bucketName(stack, config.Config{BucketNameSuffix: "dev"}, "seed", ""); got != "seed-dev" {
+		t.Errorf("suffix: %s", got)
+	}
+	if got := *bucketName(stack, config.Config{BucketNameSuffix: "dev"}, "seed", "mine"); got != "mine" {
+		t.Errorf("override: %s", got)
+	}
+	resolved, _ := json.Marshal(stack.Resolve(bucketName(stack, config.Config{}, "seed", "")))
+	if string(resolved) != `{"Fn::Join":["-",["seed",{"Ref":"AWS::AccountId"},{"Ref":"AWS::Region"}]]}` {
+		t.Errorf("default suffix: %s", resolved)
+	}
+}
+
+func TestDataKeyLetsLogsEncryptOnlyThePipelinesLogGroups(t *testing.T) {
+	tmpl := templateOf(t, defaultPipeline(t).Storage.Stack)
+	groups := assertions.NewCapture(nil)
+	hasResource(t, tmpl, "AWS::KMS::Key", map[string]any{"KeyPolicy": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
+		assertions.Match_ObjectLike(&map[string]any{
+			"Sid":       "PipelineLogGroupsEncryption",
+			"Principal": map[string]any{"Service": map[string]any{"Fn::Join": []any{"", []any{"logs.", map[string]any{"Ref": "AWS::Region"}, ".amazonaws.com"}}}},
+			"Condition": map[string]any{"ArnLike": map[string]any{"kms:EncryptionContext:aws:logs:arn": groups}},
+		}),
+	})}})
+	raw, _ := json.Marshal(groups.AsArray())
+	for _, pattern := range []string{
+		":log-group:/aws-glue/*",
+		":log-group:/aws/lambda/orders-pipeline-dev-*",
+		":log-group:/aws/kinesisfirehose/orders-pipeline-dev-*",
+		":log-group:/aws/vpcflowlogs/orders-pipeline-dev-*",
+	} {
+		if !strings.Contains(string(raw), pattern) {
+			t.Errorf("the Logs service may not use the data key for %s: %s", pattern, raw)
+		}
+	}
+	if n := strings.Count(string(raw), ":log-group:"); n != 4 {
+		t.Errorf("the Logs service may use the data key for %d log-group patterns, want 4: %s", n, raw)
+	}
 }
