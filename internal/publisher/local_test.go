@@ -22,8 +22,8 @@ import (
 	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	pipelineconfig "github.com/orders-pipeline/orders-pipeline/internal/config"
-	"github.com/orders-pipeline/orders-pipeline/internal/localserver"
 	"github.com/orders-pipeline/orders-pipeline/internal/orders"
+	"github.com/orders-pipeline/orders-pipeline/internal/testserver"
 )
 
 // The publisher runs against real local stand-ins: kinesalite for the
@@ -185,7 +185,7 @@ func (p *faultProxy) injectedFailures() int {
 func startStand(t *testing.T, fail func(string) bool) *stand {
 	t.Helper()
 	events := &eventLog{}
-	kin, s3srv := localserver.Kinesalite(t), localserver.S3rver(t)
+	kin, s3srv := testserver.Kinesalite(t), testserver.S3rver(t)
 	kURL, _ := url.Parse(kin.URL)
 	sURL, _ := url.Parse(s3srv.URL)
 	proxy := &faultProxy{target: kURL, events: events, fail: fail}

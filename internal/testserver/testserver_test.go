@@ -1,4 +1,4 @@
-package localserver
+package testserver
 
 import (
 	"net/http"
@@ -31,7 +31,7 @@ func TestStandInsStartAndStop(t *testing.T) {
 
 // A Go handler built for this machine answers an invocation through the emulator.
 func TestRIEInvokesAGoHandler(t *testing.T) {
-	fn := RIE(t, BuildHostBinary(t, "internal/localserver/echofn"), "ECHO_ENV=from-test")
+	fn := RIE(t, BuildHostBinary(t, "internal/testserver/echofn"), "ECHO_ENV=from-test")
 	out, err := fn.Invoke([]byte(`{"order_id":"o-1"}`))
 	if err != nil {
 		t.Fatal(err)

@@ -1,9 +1,9 @@
-// Package localserver starts the local stand-ins the tests run against
+// Package testserver starts, for tests only, the local stand-ins they run against
 // (kinesalite, dynalite, s3rver from npm; goaws and the Lambda Runtime
 // Interface Emulator from `go install`) on 127.0.0.1 with free ports, and
 // stops them when the test ends. `make tools` installs them into
 // node_modules/.bin and .bin/ at the module root.
-package localserver
+package testserver
 
 import (
 	"context"
