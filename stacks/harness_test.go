@@ -349,6 +349,17 @@ func (all appTemplates) resourcesIn(stack string) map[string]map[string]any {
 	return out
 }
 
+// eachResource calls fn for every resource of every template, in a stable
+// order.
+func (all appTemplates) eachResource(fn func(stack, id string, r map[string]any)) {
+	for _, stack := range all.sortedStacks() {
+		res := all.resourcesIn(stack)
+		for _, id := range sortedKeys(res) {
+			fn(stack, id, res[id])
+		}
+	}
+}
+
 // resourceRef names one resource of one template.
 type resourceRef struct{ stack, id string }
 
@@ -538,23 +549,19 @@ type namedResource struct {
 // so the database's name is part of it.
 func (all appTemplates) namedResources() []namedResource {
 	var out []namedResource
-	for _, stack := range all.sortedStacks() {
-		res := all.resourcesIn(stack)
-		for _, id := range sortedKeys(res) {
-			r := res[id]
-			p, _ := r["Properties"].(map[string]any)
-			key, v, ok := physicalName(r["Type"].(string), p)
-			if !ok {
-				continue
-			}
-			name := all.renderName(stack, v)
-			if r["Type"] == "AWS::Glue::Table" {
-				name = all.renderName(stack, p["DatabaseName"]) + "." + name
-			}
-			policy, _ := r["DeletionPolicy"].(string)
-			out = append(out, namedResource{ref: resourceRef{stack, id}, typ: r["Type"].(string), key: key, name: name, retention: policy})
+	all.eachResource(func(stack, id string, r map[string]any) {
+		p, _ := r["Properties"].(map[string]any)
+		key, v, ok := physicalName(r["Type"].(string), p)
+		if !ok {
+			return
 		}
-	}
+		name := all.renderName(stack, v)
+		if r["Type"] == "AWS::Glue::Table" {
+			name = all.renderName(stack, p["DatabaseName"]) + "." + name
+		}
+		policy, _ := r["DeletionPolicy"].(string)
+		out = append(out, namedResource{ref: resourceRef{stack, id}, typ: r["Type"].(string), key: key, name: name, retention: policy})
+	})
 	return out
 }
 

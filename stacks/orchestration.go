@@ -222,7 +222,7 @@ func (o *orchestration) addCrawlers() {
 	landingRole := o.newCrawlerRole("LandingCrawlerRole")
 	grantPartitionsAdd(landingRole, db, n.LandingTable)
 	grantPrefixRead(landingRole, o.LandingBucket, config.OrdersPrefix)
-	landing := awsglue.NewCfnCrawler(o.stack, jsii.String("LandingCrawler"), &awsglue.CfnCrawlerProps{
+	o.addCrawler("LandingCrawler", &awsglue.CfnCrawlerProps{
 		Name:        jsii.String(n.LandingCrawler),
 		Description: jsii.String("Adds the new processing-time partitions of the S3 landing area to the declared orders table"),
 		Role:        landingRole.RoleArn(),
@@ -232,17 +232,13 @@ func (o *orchestration) addCrawlers() {
 				Tables:       jsii.Strings(n.LandingTable),
 			}},
 		},
-		SchemaChangePolicy:           &awsglue.CfnCrawler_SchemaChangePolicyProperty{UpdateBehavior: jsii.String("LOG"), DeleteBehavior: jsii.String("LOG")},
-		RecrawlPolicy:                &awsglue.CfnCrawler_RecrawlPolicyProperty{RecrawlBehavior: jsii.String("CRAWL_EVERYTHING")},
-		Configuration:                jsii.String(crawlerConfiguration),
-		CrawlerSecurityConfiguration: o.security.SecurityConfigurationName(),
+		RecrawlPolicy: &awsglue.CfnCrawler_RecrawlPolicyProperty{RecrawlBehavior: jsii.String("CRAWL_EVERYTHING")},
 	})
-	o.addStep(gluechain.Crawler("LandingCrawler", landing))
 
 	stagingRole := o.newCrawlerRole("StagingCrawlerRole")
 	grantTablesWrite(stagingRole, db, n.StagingTable)
 	grantPrefixRead(stagingRole, o.StagingBucket, config.OrdersPrefix)
-	staging := awsglue.NewCfnCrawler(o.stack, jsii.String("StagingCrawler"), &awsglue.CfnCrawlerProps{
+	o.addCrawler("StagingCrawler", &awsglue.CfnCrawlerProps{
 		Name:         jsii.String(n.StagingCrawler),
 		Description:  jsii.String("Catalogs the S3 staging area as staging_orders (the prefix keeps it apart from the landing orders table)"),
 		Role:         stagingRole.RoleArn(),
@@ -253,13 +249,19 @@ func (o *orchestration) addCrawlers() {
 				Path: jsii.String(s3URI(o.StagingBucket, config.OrdersPrefix)),
 			}},
 		},
-		// Incremental crawls force both behaviours to LOG.
-		SchemaChangePolicy:           &awsglue.CfnCrawler_SchemaChangePolicyProperty{UpdateBehavior: jsii.String("LOG"), DeleteBehavior: jsii.String("LOG")},
-		RecrawlPolicy:                &awsglue.CfnCrawler_RecrawlPolicyProperty{RecrawlBehavior: jsii.String("CRAWL_NEW_FOLDERS_ONLY")},
-		Configuration:                jsii.String(crawlerConfiguration),
-		CrawlerSecurityConfiguration: o.security.SecurityConfigurationName(),
+		RecrawlPolicy: &awsglue.CfnCrawler_RecrawlPolicyProperty{RecrawlBehavior: jsii.String("CRAWL_NEW_FOLDERS_ONLY")},
 	})
-	o.addStep(gluechain.Crawler("StagingCrawler", staging))
+}
+
+// addCrawler defines a crawler step with what both crawlers share: schema
+// changes are only logged (the landing table is declared, and incremental
+// crawls force both behaviours to LOG), the crawler configuration and the
+// security configuration.
+func (o *orchestration) addCrawler(id string, props *awsglue.CfnCrawlerProps) {
+	props.SchemaChangePolicy = &awsglue.CfnCrawler_SchemaChangePolicyProperty{UpdateBehavior: jsii.String("LOG"), DeleteBehavior: jsii.String("LOG")}
+	props.Configuration = jsii.String(crawlerConfiguration)
+	props.CrawlerSecurityConfiguration = o.security.SecurityConfigurationName()
+	o.addStep(gluechain.Crawler(id, awsglue.NewCfnCrawler(o.stack, jsii.String(id), props)))
 }
 
 // newCrawlerRole may write the crawler logs and use the data key (the
