@@ -29,7 +29,7 @@ func TestStandInsStartAndStop(t *testing.T) {
 	}
 }
 
-// A Go handler built for this machine answers an invocation through the emulator.
+// A Go handler built for the host answers an invocation through the emulator.
 func TestRIEInvokesAGoHandler(t *testing.T) {
 	fn := RIE(t, BuildHostBinary(t, "internal/testserver/echofn"), "ECHO_ENV=from-test")
 	out, err := fn.Invoke([]byte(`{"order_id":"o-1"}`))
