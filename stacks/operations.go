@@ -303,40 +303,26 @@ func ruleName(stack awscdk.Stack, id string) *string {
 // workflow, and without these nobody would know until counts went missing.
 func newGlueFailureRules(stack awscdk.Stack, cfg config.Config, topic awssns.ITopic) {
 	n := cfg.Names()
-	jobs := awsevents.NewRule(stack, jsii.String("GlueJobFailures"), &awsevents.RuleProps{
-		Description: jsii.String("Glue job runs of the orders workflow that failed, timed out or were stopped"),
-		EventPattern: &awsevents.EventPattern{
-			Source:     jsii.Strings("aws.glue"),
-			DetailType: jsii.Strings("Glue Job State Change"),
-			Detail: &map[string]interface{}{
-				"jobName": n.WorkflowJobs(),
-				"state":   []string{"FAILED", "TIMEOUT", "STOPPED", "ERROR"},
+	field := func(path string) string { return *awsevents.EventField_FromPath(jsii.String("$.detail." + path)) }
+	rule := func(id, description, detailType string, detail map[string]interface{}, message string) {
+		r := awsevents.NewRule(stack, jsii.String(id), &awsevents.RuleProps{
+			Description: jsii.String(description),
+			EventPattern: &awsevents.EventPattern{
+				Source:     jsii.Strings("aws.glue"),
+				DetailType: jsii.Strings(detailType),
+				Detail:     &detail,
 			},
-		},
-	})
-	jobs.AddTarget(awseventstargets.NewSnsTopic(topic, &awseventstargets.SnsTopicProps{
-		Message: awsevents.RuleTargetInput_FromText(jsii.String(
-			"Glue job " + *awsevents.EventField_FromPath(jsii.String("$.detail.jobName")) +
-				" run " + *awsevents.EventField_FromPath(jsii.String("$.detail.jobRunId")) +
-				" ended " + *awsevents.EventField_FromPath(jsii.String("$.detail.state")) +
-				": " + *awsevents.EventField_FromPath(jsii.String("$.detail.message")) +
-				". The workflow " + n.Workflow + " stopped at this job; later layers of this run were not loaded.")),
-	}))
-	crawlers := awsevents.NewRule(stack, jsii.String("GlueCrawlerFailures"), &awsevents.RuleProps{
-		Description: jsii.String("Crawls of the orders workflow that failed"),
-		EventPattern: &awsevents.EventPattern{
-			Source:     jsii.Strings("aws.glue"),
-			DetailType: jsii.Strings("Glue Crawler State Change"),
-			Detail: &map[string]interface{}{
-				"crawlerName": n.WorkflowCrawlers(),
-				"state":       []string{"Failed"},
-			},
-		},
-	})
-	crawlers.AddTarget(awseventstargets.NewSnsTopic(topic, &awseventstargets.SnsTopicProps{
-		Message: awsevents.RuleTargetInput_FromText(jsii.String(
-			"Glue crawler " + *awsevents.EventField_FromPath(jsii.String("$.detail.crawlerName")) +
-				" failed: " + *awsevents.EventField_FromPath(jsii.String("$.detail.errorMessage")) +
-				". The workflow " + n.Workflow + " stopped; new partitions are not in the catalog.")),
-	}))
+		})
+		r.AddTarget(awseventstargets.NewSnsTopic(topic, &awseventstargets.SnsTopicProps{
+			Message: awsevents.RuleTargetInput_FromText(jsii.String(message)),
+		}))
+	}
+	rule("GlueJobFailures", "Glue job runs of the orders workflow that failed, timed out or were stopped", "Glue Job State Change",
+		map[string]interface{}{"jobName": n.WorkflowJobs(), "state": []string{"FAILED", "TIMEOUT", "STOPPED", "ERROR"}},
+		"Glue job "+field("jobName")+" run "+field("jobRunId")+" ended "+field("state")+": "+field("message")+
+			". The workflow "+n.Workflow+" stopped at this job; later layers of this run were not loaded.")
+	rule("GlueCrawlerFailures", "Crawls of the orders workflow that failed", "Glue Crawler State Change",
+		map[string]interface{}{"crawlerName": n.WorkflowCrawlers(), "state": []string{"Failed"}},
+		"Glue crawler "+field("crawlerName")+" failed: "+field("errorMessage")+
+			". The workflow "+n.Workflow+" stopped; new partitions are not in the catalog.")
 }

@@ -84,7 +84,8 @@ func Findings(stack awscdk.Stack) []string {
 //lint:ignore SA1019 assertions.Annotations returns only this type, and its Go binding has no successor yet
 func message(m *cxapi.SynthesisMessage) string {
 	//lint:ignore SA1019 the same type's fields
-	text, _ := m.Entry.Data.(string)
-	first, _, _ := strings.Cut(text, "\n")
-	return *m.Id + ": " + first
+	text, id := m.Entry.Data, m.Id
+	s, _ := text.(string)
+	first, _, _ := strings.Cut(s, "\n")
+	return *id + ": " + first
 }
