@@ -1,6 +1,6 @@
 """The project's Go Lambdas, built for this machine and run under the Lambda
 Runtime Interface Emulator (`.bin/aws-lambda-rie`, from `make tools`), invoked
-over HTTP as the Lambda service would (internal/localserver/rie.go does the
+over HTTP as the Lambda service would (internal/testserver/rie.go does the
 same for the Go tests)."""
 
 from __future__ import annotations
