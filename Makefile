@@ -18,18 +18,32 @@ RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 GREMLINS_VERSION := v0.6.0
 APT_PACKAGES := postgresql default-jre-headless
 
-.PHONY: synth test test-go test-glue-scripts guard lint-templates lint tools node-tools go-tools python-tools system-tools deploy diff destroy bench mutation config-docs clean
+.PHONY: synth test test-go test-glue-scripts test-rehearsal rehearse smoke guard lint-templates lint tools node-tools go-tools python-tools system-tools deploy diff destroy bench mutation config-docs clean
 
 synth: node-tools ## Synthesize every stack into cdk.out/
 	$(CDK) synth --quiet
 
-test: tools lint test-go test-glue-scripts guard lint-templates ## Every test suite of the project
+test: tools lint test-go test-glue-scripts test-rehearsal guard lint-templates ## Every test suite of the project
 
 test-go:
 	go test ./...
 
 test-glue-scripts:
 	cd glue-scripts && $(PYTHON) -m pytest -q tests
+
+# The rehearsal: every layer on this machine, no AWS account (docs/rehearsal.md).
+REHEARSAL_ARGS ?=
+rehearse: tools synth spark-jars ## One batch of 1,000 orders through every layer, locally; table and .rehearsal/summary.json
+	cd test/rehearsal && PYTHONPATH=$(CURDIR)/test/rehearsal $(PYTHON) -m rehearsal $(REHEARSAL_ARGS)
+
+# Publishes a small batch to a deployed stage and waits for its SUCCESS notifications.
+SMOKE_ARGS ?=
+smoke: python-tools go-tools ## Smoke test of a deployed stage (needs AWS credentials): make smoke SMOKE_ARGS="--stage dev"
+	cd test/rehearsal && PYTHONPATH=$(CURDIR)/test/rehearsal $(PYTHON) -m rehearsal.smoke $(SMOKE_ARGS)
+
+# Scenario tests of the rehearsal (one set of local servers and Spark per session).
+test-rehearsal: tools synth spark-jars
+	cd test/rehearsal && PYTHONPATH=$(CURDIR)/test/rehearsal $(PYTHON) -m pytest -q -p no:cacheprovider tests
 
 # Synthesizes the app into a temporary cdk.out and runs the AWS Control Tower
 # proactive controls (cfn-guard and its rules from @cdklabs/cdk-validator-cfnguard)
@@ -138,3 +152,18 @@ destroy: node-tools
 
 clean:
 	rm -rf cdk.out .bin node_modules .venv
+
+# S3A for the rehearsal's Spark (pyspark 3.5.4 bundles Hadoop 3.3.4): hadoop-aws
+# of that Hadoop and the AWS SDK bundle it was built against, from Maven Central.
+SPARK_JARS := $(BIN)/spark-jars
+SPARK_JAR_ARTIFACTS := org.apache.hadoop:hadoop-aws:3.3.4 com.amazonaws:aws-java-sdk-bundle:1.12.262
+
+.PHONY: spark-jars
+spark-jars: $(SPARK_JARS)/.installed
+
+$(SPARK_JARS)/.installed:
+	mkdir -p $(SPARK_JARS)
+	for a in $(SPARK_JAR_ARTIFACTS); do \
+	  mvn -q -B -Dmaven.repo.local=$(BIN)/m2 dependency:copy -Dartifact=$$a -DoutputDirectory=$(SPARK_JARS) || exit 1; \
+	done
+	touch $@

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/orders-pipeline/orders-pipeline/internal/construct/nag"
 	"github.com/orders-pipeline/orders-pipeline/stacks"
 )
 
@@ -22,7 +23,7 @@ func main() {
 		os.Exit(1)
 	}
 	stacks.NewPipeline(app, stacks.PipelineProps{Config: cfg, Env: env()})
-	stacks.AddChecks(app)
+	nag.AddChecks(app)
 	app.Synth(nil)
 }
 

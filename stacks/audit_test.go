@@ -11,42 +11,6 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-func TestAuditTableKeysStreamRecoveryAndEncryption(t *testing.T) {
-	tmpl := templateOf(t, defaultPipeline(t).Storage.Stack)
-	hasResource(t, tmpl, "AWS::DynamoDB::Table", map[string]any{
-		"TableName": "orders-audit-table",
-		"KeySchema": []any{
-			map[string]any{"AttributeName": "run_id", "KeyType": "HASH"},
-			map[string]any{"AttributeName": "layer", "KeyType": "RANGE"},
-		},
-		"AttributeDefinitions": assertions.Match_ArrayWith(&[]any{
-			map[string]any{"AttributeName": "run_id", "AttributeType": "S"},
-			map[string]any{"AttributeName": "layer", "AttributeType": "S"},
-		}),
-		"BillingMode":                      "PAY_PER_REQUEST",
-		"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
-		"StreamSpecification":              map[string]any{"StreamViewType": "NEW_IMAGE"},
-		"DeletionProtectionEnabled":        true,
-	})
-	noPanic(t, "retained table", func() {
-		tmpl.HasResource(jsii.String("AWS::DynamoDB::Table"), map[string]any{"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"})
-	})
-	checked := 0
-	for id, table := range resources(t, tmpl, "AWS::DynamoDB::Table") {
-		if !strings.HasPrefix(id, "AuditTable") {
-			continue // the run-state table holds ids only (storage_runstate.go)
-		}
-		checked++
-		sse, _ := json.Marshal(table["Properties"].(map[string]any)["SSESpecification"])
-		if !strings.Contains(string(sse), `"SSEType":"KMS"`) || !strings.Contains(string(sse), `"DataKey`) {
-			t.Errorf("%s is not encrypted with the DataKey: %s", id, sse)
-		}
-	}
-	if checked != 1 {
-		t.Errorf("found %d audit tables, want 1", checked)
-	}
-}
-
 func TestAuditStreamMappingDeliveryGuarantees(t *testing.T) {
 	tmpl := templateOf(t, defaultPipeline(t).Audit.Stack)
 	mappings := resources(t, tmpl, "AWS::Lambda::EventSourceMapping")

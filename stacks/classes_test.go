@@ -82,60 +82,56 @@ type delivery struct {
 // deliveries finds every delivery in every template.
 func (all appTemplates) deliveries() []delivery {
 	var out []delivery
-	for _, stack := range all.sortedStacks() {
-		res := all.resourcesIn(stack)
-		for _, id := range sortedKeys(res) {
-			r := res[id]
-			p, _ := r["Properties"].(map[string]any)
-			src := resourceRef{stack, id}
-			add := func(what, service string, target any, arn string) {
-				out = append(out, delivery{what: what, source: src, service: service, target: target, targetIn: stack, sourceArn: arn})
+	all.eachResource(func(stack, id string, r map[string]any) {
+		p, _ := r["Properties"].(map[string]any)
+		src := resourceRef{stack, id}
+		add := func(what, service string, target any, arn string) {
+			out = append(out, delivery{what: what, source: src, service: service, target: target, targetIn: stack, sourceArn: arn})
+		}
+		switch r["Type"] {
+		case "AWS::CloudWatch::Alarm":
+			arn := "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:" + id
+			for _, key := range []string{"AlarmActions", "OKActions", "InsufficientDataActions"} {
+				for _, a := range list(p[key]) {
+					add(key, "cloudwatch.amazonaws.com", a, arn)
+				}
 			}
-			switch r["Type"] {
-			case "AWS::CloudWatch::Alarm":
-				arn := "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:" + id
-				for _, key := range []string{"AlarmActions", "OKActions", "InsufficientDataActions"} {
-					for _, a := range list(p[key]) {
-						add(key, "cloudwatch.amazonaws.com", a, arn)
-					}
+		case "AWS::Events::Rule":
+			arn := "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/" + id
+			for _, tg := range list(p["Targets"]) {
+				tg := tg.(map[string]any)
+				// A target with a role is called with that role's
+				// permissions, not the service principal's.
+				if tg["RoleArn"] == nil {
+					add("rule target", "events.amazonaws.com", tg["Arn"], arn)
 				}
-			case "AWS::Events::Rule":
-				arn := "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/" + id
-				for _, tg := range list(p["Targets"]) {
-					tg := tg.(map[string]any)
-					// A target with a role is called with that role's
-					// permissions, not the service principal's.
-					if tg["RoleArn"] == nil {
-						add("rule target", "events.amazonaws.com", tg["Arn"], arn)
-					}
-					if dl, ok := tg["DeadLetterConfig"].(map[string]any); ok {
-						add("rule dead-letter queue", "events.amazonaws.com", dl["Arn"], arn)
-					}
+				if dl, ok := tg["DeadLetterConfig"].(map[string]any); ok {
+					add("rule dead-letter queue", "events.amazonaws.com", dl["Arn"], arn)
 				}
-			case "AWS::S3::Bucket":
-				nc, _ := p["NotificationConfiguration"].(map[string]any)
-				for key, field := range map[string]string{"QueueConfigurations": "Queue", "TopicConfigurations": "Topic", "LambdaConfigurations": "Function"} {
-					for _, c := range list(nc[key]) {
-						add("bucket notification", "s3.amazonaws.com", c.(map[string]any)[field], "arn:${AWS::Partition}:s3:::"+id)
-					}
+			}
+		case "AWS::S3::Bucket":
+			nc, _ := p["NotificationConfiguration"].(map[string]any)
+			for key, field := range map[string]string{"QueueConfigurations": "Queue", "TopicConfigurations": "Topic", "LambdaConfigurations": "Function"} {
+				for _, c := range list(nc[key]) {
+					add("bucket notification", "s3.amazonaws.com", c.(map[string]any)[field], "arn:${AWS::Partition}:s3:::"+id)
 				}
-			case "AWS::SNS::Subscription":
-				if proto := p["Protocol"]; proto == "sqs" || proto == "lambda" {
-					add("topic subscription", "sns.amazonaws.com", p["Endpoint"], "")
-				}
-			case "AWS::Lambda::EventSourceMapping", "AWS::Lambda::EventInvokeConfig":
-				dc, _ := p["DestinationConfig"].(map[string]any)
-				fn, _ := all.resolve(stack, p["FunctionName"])
-				fnProps, _ := all.resource(fn)["Properties"].(map[string]any)
-				role, _ := all.resolve(fn.stack, fnProps["Role"])
-				for _, key := range []string{"OnFailure", "OnSuccess"} {
-					if d, ok := dc[key].(map[string]any); ok {
-						out = append(out, delivery{what: "Lambda destination " + key, source: src, role: role, target: d["Destination"], targetIn: stack})
-					}
+			}
+		case "AWS::SNS::Subscription":
+			if proto := p["Protocol"]; proto == "sqs" || proto == "lambda" {
+				add("topic subscription", "sns.amazonaws.com", p["Endpoint"], "")
+			}
+		case "AWS::Lambda::EventSourceMapping", "AWS::Lambda::EventInvokeConfig":
+			dc, _ := p["DestinationConfig"].(map[string]any)
+			fn, _ := all.resolve(stack, p["FunctionName"])
+			fnProps, _ := all.resource(fn)["Properties"].(map[string]any)
+			role, _ := all.resolve(fn.stack, fnProps["Role"])
+			for _, key := range []string{"OnFailure", "OnSuccess"} {
+				if d, ok := dc[key].(map[string]any); ok {
+					out = append(out, delivery{what: "Lambda destination " + key, source: src, role: role, target: d["Destination"], targetIn: stack})
 				}
 			}
 		}
-	}
+	})
 	return out
 }
 
@@ -404,63 +400,59 @@ func logGroupArn(group string) string {
 // security configuration lets CloudWatch Logs encrypt those groups.
 func glueLogProblems(all appTemplates) []string {
 	var problems []string
-	for _, stack := range all.sortedStacks() {
-		res := all.resourcesIn(stack)
-		for _, id := range sortedKeys(res) {
-			r := res[id]
-			p, _ := r["Properties"].(map[string]any)
-			var kind string
-			var security any
-			switch r["Type"] {
-			case "AWS::Glue::Job":
-				cmd, _ := p["Command"].(map[string]any)
-				kind, _ = cmd["Name"].(string)
-				security = p["SecurityConfiguration"]
-			case "AWS::Glue::Crawler":
-				kind, security = "crawler", p["CrawlerSecurityConfiguration"]
-			default:
-				continue
-			}
-			src := resourceRef{stack, id}
-			groups, ok := glueLogFamilies[kind]
-			if !ok {
-				errorf(&problems, "%s: unknown kind of Glue run %q; add the log groups it writes to glueLogFamilies", src, kind)
-				continue
-			}
-			role, ok := all.resolve(stack, p["Role"])
-			if !ok {
-				errorf(&problems, "%s: role %s is not a role of the app", src, render(p["Role"]))
-				continue
-			}
-			for _, g := range groups {
-				for _, action := range glueLogActions {
-					arn := logGroupArn(g)
-					if action == "logs:CreateLogStream" || action == "logs:PutLogEvents" {
-						arn += ":log-stream:run"
-					}
-					if !all.roleAllowsArn(role, action, arn) {
-						errorf(&problems, "%s (%s): role %s may not %s on %s", src, kind, role, action, g)
-					}
+	all.eachResource(func(stack, id string, r map[string]any) {
+		p, _ := r["Properties"].(map[string]any)
+		var kind string
+		var security any
+		switch r["Type"] {
+		case "AWS::Glue::Job":
+			cmd, _ := p["Command"].(map[string]any)
+			kind, _ = cmd["Name"].(string)
+			security = p["SecurityConfiguration"]
+		case "AWS::Glue::Crawler":
+			kind, security = "crawler", p["CrawlerSecurityConfiguration"]
+		default:
+			return
+		}
+		src := resourceRef{stack, id}
+		groups, ok := glueLogFamilies[kind]
+		if !ok {
+			errorf(&problems, "%s: unknown kind of Glue run %q; add the log groups it writes to glueLogFamilies", src, kind)
+			return
+		}
+		role, ok := all.resolve(stack, p["Role"])
+		if !ok {
+			errorf(&problems, "%s: role %s is not a role of the app", src, render(p["Role"]))
+			return
+		}
+		for _, g := range groups {
+			for _, action := range glueLogActions {
+				arn := logGroupArn(g)
+				if action == "logs:CreateLogStream" || action == "logs:PutLogEvents" {
+					arn += ":log-stream:run"
 				}
-			}
-			if security == nil {
-				continue
-			}
-			key, ok := all.cloudWatchKey(stack, security)
-			if !ok {
-				continue
-			}
-			if key == nil {
-				errorf(&problems, "%s: the security configuration's CloudWatch key is not a key of the app", src)
-				continue
-			}
-			for _, g := range groups {
-				if !all.keyLetsLogsEncrypt(*key, logGroupArn(g)) {
-					errorf(&problems, "%s (%s): key %s does not let CloudWatch Logs encrypt %s", src, kind, key, g)
+				if !all.roleAllowsArn(role, action, arn) {
+					errorf(&problems, "%s (%s): role %s may not %s on %s", src, kind, role, action, g)
 				}
 			}
 		}
-	}
+		if security == nil {
+			return
+		}
+		key, ok := all.cloudWatchKey(stack, security)
+		if !ok {
+			return
+		}
+		if key == nil {
+			errorf(&problems, "%s: the security configuration's CloudWatch key is not a key of the app", src)
+			return
+		}
+		for _, g := range groups {
+			if !all.keyLetsLogsEncrypt(*key, logGroupArn(g)) {
+				errorf(&problems, "%s (%s): key %s does not let CloudWatch Logs encrypt %s", src, kind, key, g)
+			}
+		}
+	})
 	return problems
 }
 
@@ -595,7 +587,7 @@ func sharedNames(a, b appTemplates) []string {
 }
 
 func TestTwoStagesShareNoPhysicalName(t *testing.T) {
-	dev := templatesOf(t, sharedPipeline(t, "everything", everythingOn))
+	dev := templatesOf(t, variant(t, "everything"))
 	prodContext := map[string]any{"stage": "prod"}
 	for k, v := range everythingOn {
 		prodContext[k] = v
@@ -706,40 +698,36 @@ func requirementPins(t *testing.T) map[string]string {
 // the Glue-script tests run.
 func glueSDKProblems(all appTemplates, pins map[string]string) []string {
 	var problems []string
-	for _, stack := range all.sortedStacks() {
-		res := all.resourcesIn(stack)
-		for _, id := range sortedKeys(res) {
-			r := res[id]
-			if r["Type"] != "AWS::Glue::Job" {
-				continue
-			}
-			p, _ := r["Properties"].(map[string]any)
-			cmd, _ := p["Command"].(map[string]any)
-			kind := render(cmd["Name"]) + " " + render(p["GlueVersion"])
-			if cmd["Name"] == "pythonshell" {
-				kind = "pythonshell " + render(cmd["PythonVersion"])
-			}
-			provided, ok := glueProvidedSDK[kind]
-			if !ok {
-				errorf(&problems, "%s/%s: no record of the SDK a %s job gets; add it to glueProvidedSDK from the AWS Glue docs", stack, id, kind)
-				continue
-			}
-			got := map[string]string{"boto3": provided[0], "botocore": provided[1]}
-			args, _ := p["DefaultArguments"].(map[string]any)
-			if mods, ok := args["--additional-python-modules"].(string); ok {
-				for _, m := range strings.Split(mods, ",") {
-					if name, version, ok := strings.Cut(strings.TrimSpace(m), "=="); ok {
-						got[strings.ToLower(name)] = version
-					}
-				}
-			}
-			for _, lib := range []string{"boto3", "botocore"} {
-				if got[lib] != pins[lib] {
-					errorf(&problems, "%s/%s (%s) runs %s %s, the Glue-script tests %s (requirements.txt)", stack, id, kind, lib, got[lib], pins[lib])
+	all.eachResource(func(stack, id string, r map[string]any) {
+		if r["Type"] != "AWS::Glue::Job" {
+			return
+		}
+		p, _ := r["Properties"].(map[string]any)
+		cmd, _ := p["Command"].(map[string]any)
+		kind := render(cmd["Name"]) + " " + render(p["GlueVersion"])
+		if cmd["Name"] == "pythonshell" {
+			kind = "pythonshell " + render(cmd["PythonVersion"])
+		}
+		provided, ok := glueProvidedSDK[kind]
+		if !ok {
+			errorf(&problems, "%s/%s: no record of the SDK a %s job gets; add it to glueProvidedSDK from the AWS Glue docs", stack, id, kind)
+			return
+		}
+		got := map[string]string{"boto3": provided[0], "botocore": provided[1]}
+		args, _ := p["DefaultArguments"].(map[string]any)
+		if mods, ok := args["--additional-python-modules"].(string); ok {
+			for _, m := range strings.Split(mods, ",") {
+				if name, version, ok := strings.Cut(strings.TrimSpace(m), "=="); ok {
+					got[strings.ToLower(name)] = version
 				}
 			}
 		}
-	}
+		for _, lib := range []string{"boto3", "botocore"} {
+			if got[lib] != pins[lib] {
+				errorf(&problems, "%s/%s (%s) runs %s %s, the Glue-script tests %s (requirements.txt)", stack, id, kind, lib, got[lib], pins[lib])
+			}
+		}
+	})
 	return problems
 }
 

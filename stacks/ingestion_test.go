@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/orders-pipeline/orders-pipeline/internal/config"
 	"github.com/orders-pipeline/orders-pipeline/internal/orders"
 	"github.com/orders-pipeline/orders-pipeline/lambdas/transformer/transform"
 )
@@ -60,7 +61,7 @@ func TestDeliveryStreamReadsTheStreamAndConvertsToParquet(t *testing.T) {
 		}
 	}
 	var folders []string
-	for _, part := range strings.Split(strings.TrimPrefix(landingDataPrefix, LandingOrdersPrefix), "/") {
+	for _, part := range strings.Split(strings.TrimPrefix(landingDataPrefix, config.OrdersPrefix), "/") {
 		if name, _, ok := strings.Cut(part, "="); ok {
 			folders = append(folders, name)
 		}
@@ -108,7 +109,7 @@ func TestTransformerIsTheProcessorWithConfiguredBuffers(t *testing.T) {
 		}
 	}
 	check(templateOf(t, defaultPipeline(t).Ingestion.Stack), "1", "60")
-	tmpl := templateOf(t, ingestionVariant(t).Ingestion.Stack)
+	tmpl := templateOf(t, variant(t, "acme").Ingestion.Stack)
 	check(tmpl, "1", "10")
 	hasResource(t, tmpl, "AWS::Lambda::Function", map[string]any{
 		"FunctionName":  "acme-LambdaTransformerFn",
@@ -126,7 +127,7 @@ func TestRunRotatorKnowsTheTriggerMode(t *testing.T) {
 			"RUN_STATE_TABLE": assertions.Match_AnyValue(), "LAST_JOB_NAME": assertions.Match_Absent(),
 		}},
 	})
-	loop := templateOf(t, ingestionVariant(t).Ingestion.Stack)
+	loop := templateOf(t, variant(t, "acme").Ingestion.Stack)
 	hasResource(t, loop, "AWS::Lambda::Function", map[string]any{
 		"Environment": map[string]any{"Variables": map[string]any{"LAST_JOB_NAME": "acme-orders_redshift_final_audit_load"}},
 	})
@@ -182,18 +183,4 @@ func TestIngestionIAMIsScopedToItsResources(t *testing.T) {
 			t.Errorf("the stream-reading role %s can touch S3", id)
 		}
 	}
-}
-
-func asStrings(v any) []string {
-	switch x := v.(type) {
-	case string:
-		return []string{x}
-	case []any:
-		var out []string
-		for _, e := range x {
-			out = append(out, e.(string))
-		}
-		return out
-	}
-	return nil
 }

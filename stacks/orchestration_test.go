@@ -7,46 +7,22 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/orders-pipeline/orders-pipeline/internal/config"
+	"github.com/orders-pipeline/orders-pipeline/internal/construct/gluemodules"
 )
 
-// templateJSON is a synthesized template as plain JSON values.
-func templateJSON(t *testing.T, tmpl assertions.Template) map[string]any {
-	t.Helper()
-	var out map[string]any
-	noPanic(t, "reading the template", func() {
-		raw, _ := json.Marshal(tmpl.ToJSON())
-		_ = json.Unmarshal(raw, &out)
-	})
-	return out
-}
-
-func resourcesOf(tmpl map[string]any, typ string) map[string]map[string]any {
-	out := map[string]map[string]any{}
-	for id, r := range tmpl["Resources"].(map[string]any) {
-		res := r.(map[string]any)
-		if res["Type"] == typ {
-			out[id] = res
-		}
-	}
-	return out
-}
-
-func props(r map[string]any) map[string]any { return r["Properties"].(map[string]any) }
-
 // stepNames maps the logical IDs of the crawlers and jobs to their names.
-func stepNames(tmpl map[string]any) map[string]string {
+func stepNames(t *testing.T, tmpl assertions.Template) map[string]string {
+	t.Helper()
 	names := map[string]string{}
 	for _, typ := range []string{"AWS::Glue::Crawler", "AWS::Glue::Job"} {
-		for id, r := range resourcesOf(tmpl, typ) {
+		for id, r := range resources(t, tmpl, typ) {
 			names[id] = props(r)["Name"].(string)
 		}
 	}
@@ -76,10 +52,10 @@ func actionName(t *testing.T, names map[string]string, trigger map[string]any) s
 // workflowChain follows the triggers from the EVENT trigger: each
 // conditional trigger must wait for the previous step's success and depend
 // on the previous trigger. It returns the steps in the order they run.
-func workflowChain(t *testing.T, tmpl map[string]any) []string {
+func workflowChain(t *testing.T, tmpl assertions.Template) []string {
 	t.Helper()
-	names := stepNames(tmpl)
-	triggers := resourcesOf(tmpl, "AWS::Glue::Trigger")
+	names := stepNames(t, tmpl)
+	triggers := resources(t, tmpl, "AWS::Glue::Trigger")
 	var startID string
 	for id, tr := range triggers {
 		if props(tr)["Type"] == "EVENT" {
@@ -129,12 +105,10 @@ func workflowChain(t *testing.T, tmpl map[string]any) []string {
 	return chain
 }
 
-func s3Chain(n config.Names) []string {
-	return []string{n.LandingCrawler, n.LandingAuditJob, n.LandingToStagingJob, n.StagingCrawler, n.StagingAuditJob}
-}
-
-func fullChain(n config.Names) []string {
-	return append(s3Chain(n), n.StagingToRedshiftJob, n.RedshiftStagingAuditJob, n.RedshiftStagingToFinalJob, n.RedshiftFinalAuditJob)
+// seedChain is the seed's layer 3 order.
+func seedChain(n config.Names) []string {
+	return []string{n.LandingCrawler, n.LandingAuditJob, n.LandingToStagingJob, n.StagingCrawler, n.StagingAuditJob,
+		n.StagingToRedshiftJob, n.RedshiftStagingAuditJob, n.RedshiftStagingToFinalJob, n.RedshiftFinalAuditJob}
 }
 
 func defaultNames() config.Names { return config.Defaults().Names() }
@@ -147,11 +121,8 @@ func TestWorkflowStartsOnEventsAndRunsInSeedOrder(t *testing.T) {
 		"Type": "EVENT", "Name": "orders-workflow-start",
 		"EventBatchingCondition": map[string]any{"BatchSize": 100, "BatchWindow": 900},
 	})
-	want := s3Chain(defaultNames())
-	if warehouseConfigured(p.Warehouse.Target) {
-		want = fullChain(defaultNames())
-	}
-	if got := workflowChain(t, templateJSON(t, tmpl)); !reflect.DeepEqual(got, want) {
+	want := seedChain(defaultNames())
+	if got := workflowChain(t, tmpl); !reflect.DeepEqual(got, want) {
 		t.Fatalf("workflow chain\n got %v\nwant %v", got, want)
 	}
 	var steps []string
@@ -196,8 +167,8 @@ func landingNameIn(t *testing.T, completion map[string]any) any {
 
 func TestBatchCompletionRuleIsTheSeedsPattern(t *testing.T) {
 	p := defaultPipeline(t)
-	tmpl := templateJSON(t, templateOf(t, p.Orchestration.Stack))
-	rules := triggerRules(tmpl)
+	tmpl := templateOf(t, p.Orchestration.Stack)
+	rules := triggerRules(t, tmpl)
 	if len(rules) != 1 {
 		t.Fatalf("%d trigger rules, want 1", len(rules))
 	}
@@ -219,9 +190,9 @@ func TestBatchCompletionRuleIsTheSeedsPattern(t *testing.T) {
 // undeliverable events land in an encrypted, TLS-only dead-letter queue.
 func TestRuleTargetsTheWorkflowWithANarrowRoleAndDeadLetters(t *testing.T) {
 	p := defaultPipeline(t)
-	tmpl := templateJSON(t, templateOf(t, p.Orchestration.Stack))
+	tmpl := templateOf(t, p.Orchestration.Stack)
 	var target map[string]any
-	for _, r := range triggerRules(tmpl) {
+	for _, r := range triggerRules(t, tmpl) {
 		targets := props(r)["Targets"].([]any)
 		target = targets[0].(map[string]any)
 	}
@@ -236,7 +207,7 @@ func TestRuleTargetsTheWorkflowWithANarrowRoleAndDeadLetters(t *testing.T) {
 	queueID := target["DeadLetterConfig"].(map[string]any)["Arn"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
 
 	var statements []any
-	for _, pol := range resourcesOf(tmpl, "AWS::IAM::Policy") {
+	for _, pol := range resources(t, tmpl, "AWS::IAM::Policy") {
 		roles := props(pol)["Roles"].([]any)
 		if roles[0].(map[string]any)["Ref"] == roleID {
 			statements = props(pol)["PolicyDocument"].(map[string]any)["Statement"].([]any)
@@ -250,11 +221,11 @@ func TestRuleTargetsTheWorkflowWithANarrowRoleAndDeadLetters(t *testing.T) {
 	if st["Action"] != "glue:notifyEvent" || !strings.Contains(string(res), ":workflow/") {
 		t.Errorf("target role statement %v", st)
 	}
-	queue := resourcesOf(tmpl, "AWS::SQS::Queue")[queueID]
+	queue := resources(t, tmpl, "AWS::SQS::Queue")[queueID]
 	if queue == nil || props(queue)["SqsManagedSseEnabled"] != true {
 		t.Errorf("dead-letter queue %s is not encrypted: %v", queueID, queue)
 	}
-	hasResource(t, templateOf(t, p.Orchestration.Stack), "AWS::SQS::QueuePolicy", map[string]any{
+	hasResource(t, tmpl, "AWS::SQS::QueuePolicy", map[string]any{
 		"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
 			assertions.Match_ObjectLike(&map[string]any{"Action": "sqs:*", "Effect": "Deny", "Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}}}),
 			assertions.Match_ObjectLike(&map[string]any{"Action": "sqs:SendMessage", "Principal": map[string]any{"Service": "events.amazonaws.com"}}),
@@ -291,9 +262,9 @@ func TestCrawlersKeepTheLandingTableAndPrefixStaging(t *testing.T) {
 }
 
 // jobByName returns the properties of the job with that name.
-func jobByName(t *testing.T, tmpl map[string]any, name string) map[string]any {
+func jobByName(t *testing.T, tmpl assertions.Template, name string) map[string]any {
 	t.Helper()
-	for _, j := range resourcesOf(tmpl, "AWS::Glue::Job") {
+	for _, j := range resources(t, tmpl, "AWS::Glue::Job") {
 		if props(j)["Name"] == name {
 			return props(j)
 		}
@@ -314,18 +285,6 @@ func ownArguments(job map[string]any) []string {
 		keys = append(keys, k)
 	}
 	return sorted(keys)
-}
-
-func sorted(s []string) []string {
-	out := append([]string(nil), s...)
-	for i := range out {
-		for j := i + 1; j < len(out); j++ {
-			if out[j] < out[i] {
-				out[i], out[j] = out[j], out[i]
-			}
-		}
-	}
-	return out
 }
 
 func checkSparkJob(t *testing.T, job map[string]any) {
@@ -372,7 +331,7 @@ func checkCommonJobSettings(t *testing.T, job map[string]any) {
 
 func TestS3JobsFollowTheScriptContract(t *testing.T) {
 	n := defaultNames()
-	tmpl := templateJSON(t, templateOf(t, defaultPipeline(t).Orchestration.Stack))
+	tmpl := templateOf(t, defaultPipeline(t).Orchestration.Stack)
 	audit := []string{"--athena_workgroup", "--audit_table", "--database", "--layer", "--manifest_path", "--table"}
 	for name, want := range map[string]struct {
 		layer, table string
@@ -416,56 +375,6 @@ func TestAthenaWorkgroupEnforcesEncryptedResults(t *testing.T) {
 	})
 }
 
-func TestStagingAreaBucketsAreHardened(t *testing.T) {
-	tmpl := templateOf(t, defaultPipeline(t).Storage.Stack)
-	hasResource(t, tmpl, "AWS::S3::Bucket", map[string]any{
-		"BucketName": map[string]any{"Fn::Join": []any{"-", []any{"fo-to-dw-orders-staging-area", map[string]any{"Ref": "AWS::AccountId"}, map[string]any{"Ref": "AWS::Region"}}}},
-		"BucketEncryption": map[string]any{"ServerSideEncryptionConfiguration": []any{map[string]any{
-			"BucketKeyEnabled":              true,
-			"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": assertions.Match_AnyValue()},
-		}}},
-		"PublicAccessBlockConfiguration": map[string]any{"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true},
-		"VersioningConfiguration":        map[string]any{"Status": "Enabled"},
-		"LoggingConfiguration":           map[string]any{"LogFilePrefix": "staging-area/"},
-	})
-	hasResource(t, tmpl, "AWS::S3::Bucket", map[string]any{
-		"LoggingConfiguration": map[string]any{"LogFilePrefix": "athena-results/"},
-		"LifecycleConfiguration": map[string]any{"Rules": assertions.Match_ArrayWith(&[]any{
-			assertions.Match_ObjectLike(&map[string]any{"ExpirationInDays": athenaResultsDays}),
-		})},
-	})
-}
-
-func TestSeedBucketNameRule(t *testing.T) {
-	stack := awscdk.NewStack(awscdk.NewApp(nil), jsii.String("Names"), nil)
-	if got := *bucketName(stack, config.Config{BucketNameSuffix: "dev"}, "seed", ""); got != "seed-dev" {
-		t.Errorf("suffix: %s", got)
-	}
-	if got := *bucketName(stack, config.Config{BucketNameSuffix: "dev"}, "seed", "mine"); got != "mine" {
-		t.Errorf("override: %s", got)
-	}
-	resolved, _ := json.Marshal(stack.Resolve(bucketName(stack, config.Config{}, "seed", "")))
-	if string(resolved) != `{"Fn::Join":["-",["seed",{"Ref":"AWS::AccountId"},{"Ref":"AWS::Region"}]]}` {
-		t.Errorf("default suffix: %s", resolved)
-	}
-}
-
-func TestEveryCommonModuleIsShipped(t *testing.T) {
-	dir := t.TempDir()
-	for _, f := range []string{"b.py", "a.py", "notes.txt", "sub/c.py"} {
-		p := filepath.Join(dir, f)
-		_ = os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte("x = 1\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got := pythonModules(dir)
-	want := []string{filepath.Join(dir, "a.py"), filepath.Join(dir, "b.py")}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("modules %v, want %v", got, want)
-	}
-}
-
 func TestWarehouseArgumentsNameExactlyOneTarget(t *testing.T) {
 	stack := awscdk.NewStack(awscdk.NewApp(nil), jsii.String("Args"), nil)
 	secret := awssecretsmanager.Secret_FromSecretCompleteArn(stack, jsii.String("Secret"), jsii.String("arn:aws:secretsmanager:eu-west-1:111122223333:secret:orders-AbCdEf"))
@@ -475,69 +384,19 @@ func TestWarehouseArgumentsNameExactlyOneTarget(t *testing.T) {
 	}
 }
 
-// warehousePipeline is the orchestration stack with a warehouse target
-// built from plain values and the continuous loop with its schedule.
-func warehousePipeline(t *testing.T) (awscdk.Stack, *OrchestrationStack) {
-	t.Helper()
-	warehouseShared.once.Do(func() { warehouseShared.o = buildWarehousePipeline(t) })
-	if warehouseShared.o == nil {
-		t.Fatal("the orchestration with a warehouse did not build")
-	}
-	return warehouseShared.o.Stack, warehouseShared.o
-}
-
-var warehouseShared struct {
-	once sync.Once
-	o    *OrchestrationStack
-}
-
-func buildWarehousePipeline(t *testing.T) *OrchestrationStack {
-	var o *OrchestrationStack
-	noPanic(t, "building the orchestration with a warehouse", func() {
-		app := newApp(map[string]any{
-			"triggerMode":                     "continuous",
-			"redshiftDailyUsageLimitRpuHours": "52",
-			"continuousLoopEnableCron":        "cron(0 6 ? * MON-FRI *)",
-			"continuousLoopDisableCron":       "cron(0 20 ? * MON-FRI *)",
-			"continuousLoopTimezone":          "Europe/Paris",
-		}, false)
-		cfg, err := LoadConfig(app, "..")
-		if err != nil {
-			panic(err)
-		}
-		storage := NewStorageStack(app, "Storage", &StorageStackProps{Config: cfg})
-		// Imported from plain values: they add nothing to the storage template.
-		fixture := storage.Stack
-		target := WarehouseTarget{
-			WorkgroupName: jsii.String("orders"),
-			ResourceArn:   jsii.String("arn:aws:redshift-serverless:eu-west-1:111122223333:workgroup/0000-1111"),
-			Database:      "dev",
-			Secret:        awssecretsmanager.Secret_FromSecretCompleteArn(fixture, jsii.String("Secret"), jsii.String("arn:aws:secretsmanager:eu-west-1:111122223333:secret:orders-admin-AbCdEf")),
-			CopyRole:      awsiam.Role_FromRoleArn(fixture, jsii.String("CopyRole"), jsii.String("arn:aws:iam::111122223333:role/orders-copy"), nil),
-		}
-		o = NewOrchestrationStack(app, "Orchestration", &OrchestrationStackProps{
-			Config: cfg, Storage: storage, Warehouse: &WarehouseStack{Target: target},
-			// Two shared modules, so the test sees them shipped to every job.
-			ScriptsDir: "testdata/glue-scripts",
-		})
-		AddChecks(app)
-	})
-	return o
-}
-
+// The everything-on pipeline runs the continuous loop with its schedules.
 func TestWarehouseJobsExtendTheChainAndTheLoopRestartsOnTheLastOne(t *testing.T) {
-	stack, o := warehousePipeline(t)
+	stack := variant(t, "everything").Orchestration.Stack
 	n := defaultNames()
-	tmplA := templateOf(t, stack)
-	tmpl := templateJSON(t, tmplA)
-	if got := workflowChain(t, tmpl); !reflect.DeepEqual(got, fullChain(n)) {
-		t.Fatalf("workflow chain\n got %v\nwant %v", got, fullChain(n))
+	tmpl := templateOf(t, stack)
+	if got := workflowChain(t, tmpl); !reflect.DeepEqual(got, seedChain(n)) {
+		t.Fatalf("workflow chain\n got %v\nwant %v", got, seedChain(n))
 	}
-	if last := lastJob(o.Steps); last != "orders_redshift_final_audit_load" {
+	if last := n.LastJob(); last != "orders_redshift_final_audit_load" {
 		t.Fatalf("last job %s", last)
 	}
 
-	rules := triggerRules(tmpl)
+	rules := triggerRules(t, tmpl)
 	if len(rules) != 1 {
 		t.Fatalf("%d trigger rules, want 1", len(rules))
 	}
@@ -558,13 +417,13 @@ func TestWarehouseJobsExtendTheChainAndTheLoopRestartsOnTheLastOne(t *testing.T)
 	}
 
 	schedules := map[string]map[string]any{}
-	for _, sc := range resourcesOf(tmpl, "AWS::Scheduler::Schedule") {
+	for _, sc := range resources(t, tmpl, "AWS::Scheduler::Schedule") {
 		schedules[props(sc)["ScheduleExpression"].(string)] = props(sc)
 	}
 	if len(schedules) != 2 {
 		t.Fatalf("%d schedules, want 2", len(schedules))
 	}
-	for _, c := range []struct{ cron, action string }{{"cron(0 6 ? * MON-FRI *)", "enableRule"}, {"cron(0 20 ? * MON-FRI *)", "disableRule"}} {
+	for _, c := range []struct{ cron, action string }{{"cron(0 6 ? * MON-FRI *)", "enableRule"}, {"cron(0 18 ? * MON-FRI *)", "disableRule"}} {
 		sc := schedules[c.cron]
 		if sc == nil || sc["ScheduleExpressionTimezone"] != "Europe/Paris" {
 			t.Fatalf("schedule %s: %v", c.cron, sc)
@@ -577,7 +436,7 @@ func TestWarehouseJobsExtendTheChainAndTheLoopRestartsOnTheLastOne(t *testing.T)
 		}
 	}
 	for _, action := range []string{"events:EnableRule", "events:DisableRule"} {
-		hasResource(t, tmplA, "AWS::IAM::Policy", map[string]any{"PolicyDocument": map[string]any{"Statement": []any{
+		hasResource(t, tmpl, "AWS::IAM::Policy", map[string]any{"PolicyDocument": map[string]any{"Statement": []any{
 			map[string]any{"Action": action, "Effect": "Allow", "Resource": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("ContinuousLoopRule")), "Arn"}}},
 		}}})
 	}
@@ -595,7 +454,7 @@ func TestWarehouseJobsExtendTheChainAndTheLoopRestartsOnTheLastOne(t *testing.T)
 			t.Errorf("%s arguments %v, want %v", name, got, want)
 		}
 		args := job["DefaultArguments"].(map[string]any)
-		if args["--workgroup_name"] != "orders" || args["--redshift_database"] != "dev" {
+		if workgroup, _ := json.Marshal(args["--workgroup_name"]); !strings.Contains(string(workgroup), "Fn::ImportValue") || !strings.Contains(string(workgroup), "RefWorkgroup") || args["--redshift_database"] != "dev" {
 			t.Errorf("%s warehouse arguments %v", name, args)
 		}
 		if name == n.StagingToRedshiftJob {
@@ -607,9 +466,9 @@ func TestWarehouseJobsExtendTheChainAndTheLoopRestartsOnTheLastOne(t *testing.T)
 	if l := jobByName(t, tmpl, n.RedshiftFinalAuditJob)["DefaultArguments"].(map[string]any)["--layer"]; l != "redshift_final" {
 		t.Errorf("final audit layer %v", l)
 	}
-	hasResource(t, tmplA, "AWS::IAM::Policy", map[string]any{"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
+	hasResource(t, tmpl, "AWS::IAM::Policy", map[string]any{"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
 		map[string]any{"Action": []any{"redshift-data:BatchExecuteStatement", "redshift-data:ExecuteStatement"}, "Effect": "Allow",
-			"Resource": "arn:aws:redshift-serverless:eu-west-1:111122223333:workgroup/0000-1111"},
+			"Resource": map[string]any{"Fn::ImportValue": assertions.Match_StringLikeRegexp(jsii.String("WorkgroupWorkgroupArn"))}},
 	})}})
 	if msgs := nagFindings(t, stack); len(msgs) > 0 {
 		t.Errorf("cdk-nag findings:\n%s", strings.Join(msgs, "\n"))
@@ -620,10 +479,9 @@ func TestWarehouseJobsExtendTheChainAndTheLoopRestartsOnTheLastOne(t *testing.T)
 // area's prefix (or the CDK assets of its scripts), and only the crawlers
 // that own a table may change it.
 func TestGlueRolesAreLimitedToTheirAreas(t *testing.T) {
-	stack, _ := warehousePipeline(t)
-	tmpl := templateJSON(t, templateOf(t, stack))
+	tmpl := templateOf(t, variant(t, "everything").Orchestration.Stack)
 	allowedObjects := regexp.MustCompile(`/(orders|redshift-copy|manifests|orders-audit-workgroup)/\*"\]\]\}$|cdk-hnb659fds-assets-.*/\*"\]\]\}$`)
-	for id, pol := range resourcesOf(tmpl, "AWS::IAM::Policy") {
+	for id, pol := range resources(t, tmpl, "AWS::IAM::Policy") {
 		for _, st := range props(pol)["PolicyDocument"].(map[string]any)["Statement"].([]any) {
 			stmt := st.(map[string]any)
 			actions, _ := json.Marshal(stmt["Action"])
@@ -657,51 +515,35 @@ func TestGlueRolesAreLimitedToTheirAreas(t *testing.T) {
 	}
 }
 
-func TestDataKeyLetsLogsEncryptOnlyThePipelinesLogGroups(t *testing.T) {
-	tmpl := templateOf(t, defaultPipeline(t).Storage.Stack)
-	groups := assertions.NewCapture(nil)
-	hasResource(t, tmpl, "AWS::KMS::Key", map[string]any{"KeyPolicy": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
-		assertions.Match_ObjectLike(&map[string]any{
-			"Sid":       "PipelineLogGroupsEncryption",
-			"Principal": map[string]any{"Service": map[string]any{"Fn::Join": []any{"", []any{"logs.", map[string]any{"Ref": "AWS::Region"}, ".amazonaws.com"}}}},
-			"Condition": map[string]any{"ArnLike": map[string]any{"kms:EncryptionContext:aws:logs:arn": groups}},
-		}),
-	})}})
-	raw, _ := json.Marshal(groups.AsArray())
-	for _, pattern := range []string{
-		":log-group:/aws-glue/*",
-		":log-group:/aws/lambda/orders-pipeline-dev-*",
-		":log-group:/aws/kinesisfirehose/orders-pipeline-dev-*",
-		":log-group:/aws/vpcflowlogs/orders-pipeline-dev-*",
-	} {
-		if !strings.Contains(string(raw), pattern) {
-			t.Errorf("the Logs service may not use the data key for %s: %s", pattern, raw)
-		}
-	}
-	if n := strings.Count(string(raw), ":log-group:"); n != 4 {
-		t.Errorf("the Logs service may use the data key for %d log-group patterns, want 4: %s", n, raw)
-	}
-}
-
+// Every job gets every module of glue-scripts/common, each by its own name.
 func TestEveryJobGetsTheSharedModules(t *testing.T) {
-	stack, _ := warehousePipeline(t)
-	jobs := resourcesOf(templateJSON(t, templateOf(t, stack)), "AWS::Glue::Job")
+	modules := gluemodules.PythonModules(filepath.Join("..", "glue-scripts", "common"))
+	if len(modules) == 0 {
+		t.Fatal("no modules in glue-scripts/common")
+	}
+	jobs := resources(t, templateOf(t, defaultPipeline(t).Orchestration.Stack), "AWS::Glue::Job")
 	if len(jobs) != 7 {
 		t.Fatalf("%d jobs, want 7", len(jobs))
 	}
 	for _, j := range jobs {
 		files, _ := json.Marshal(props(j)["DefaultArguments"].(map[string]any)["--extra-py-files"])
-		if n := strings.Count(string(files), ".py"); n != 2 {
-			t.Errorf("%s ships %d modules, want audit_table.py and redshift_data.py: %s", props(j)["Name"], n, files)
+		for _, m := range modules {
+			if !strings.Contains(string(files), "/common/"+filepath.Base(m)) {
+				t.Errorf("%s does not ship %s: %s", props(j)["Name"], filepath.Base(m), files)
+			}
+		}
+		if n := strings.Count(string(files), ".py"); n != len(modules) {
+			t.Errorf("%s ships %d modules, want %d: %s", props(j)["Name"], n, len(modules), files)
 		}
 	}
 }
 
 // triggerRules are the named rules of the orchestration stack: the workflow
 // trigger (the landing events rule has no name).
-func triggerRules(tmpl map[string]any) map[string]map[string]any {
+func triggerRules(t *testing.T, tmpl assertions.Template) map[string]map[string]any {
+	t.Helper()
 	out := map[string]map[string]any{}
-	for id, r := range resourcesOf(tmpl, "AWS::Events::Rule") {
+	for id, r := range resources(t, tmpl, "AWS::Events::Rule") {
 		if _, named := props(r)["Name"]; named {
 			out[id] = r
 		}
@@ -715,9 +557,9 @@ func triggerRules(tmpl map[string]any) map[string]map[string]any {
 // reads the run-state table.
 func TestLandingEventsReachTheLandingAuditAndEveryStepReadsTheManifest(t *testing.T) {
 	p := defaultPipeline(t)
-	tmpl := templateJSON(t, templateOf(t, p.Orchestration.Stack))
+	tmpl := templateOf(t, p.Orchestration.Stack)
 	var pattern map[string]any
-	for _, r := range resourcesOf(tmpl, "AWS::Events::Rule") {
+	for _, r := range resources(t, tmpl, "AWS::Events::Rule") {
 		if _, named := props(r)["Name"]; !named {
 			pattern = props(r)["EventPattern"].(map[string]any)
 			target, _ := json.Marshal(props(r)["Targets"])
@@ -733,7 +575,7 @@ func TestLandingEventsReachTheLandingAuditAndEveryStepReadsTheManifest(t *testin
 		}
 	}
 	jobs := 0
-	for _, j := range resourcesOf(tmpl, "AWS::Glue::Job") {
+	for _, j := range resources(t, tmpl, "AWS::Glue::Job") {
 		args := props(j)["DefaultArguments"].(map[string]any)
 		name := props(j)["Name"].(string)
 		if name == "orders_landing_to_staging" {

@@ -3,11 +3,9 @@ package stacks
 import (
 	"debug/elf"
 	"encoding/json"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -16,15 +14,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/orders-pipeline/orders-pipeline/internal/construct/nag"
 )
-
-func allStacks(p *Pipeline) []awscdk.Stack {
-	list := []awscdk.Stack{p.Storage.Stack, p.Warehouse.Stack, p.Ingestion.Stack, p.Orchestration.Stack, p.Audit.Stack, p.Operations.Stack}
-	if p.Publisher != nil {
-		list = append(list, p.Publisher.Stack)
-	}
-	return list
-}
 
 func TestStackNamesFollowStageAndPrefix(t *testing.T) {
 	p := defaultPipeline(t)
@@ -51,24 +42,6 @@ func TestStatefulStacksDependOnNothingStateless(t *testing.T) {
 	}
 }
 
-func TestDataKeyRotatesAndIsRetained(t *testing.T) {
-	tmpl := templateOf(t, defaultPipeline(t).Storage.Stack)
-	hasResource(t, tmpl, "AWS::KMS::Key", map[string]any{"EnableKeyRotation": true})
-	noPanic(t, "retained key", func() {
-		tmpl.HasResource(jsii.String("AWS::KMS::Key"), map[string]any{"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"})
-	})
-}
-
-func TestDestroyRemovalPolicyEmptiesBuckets(t *testing.T) {
-	tmpl := templateOf(t, newPipeline(t, map[string]any{"removalPolicy": "destroy"}).Storage.Stack)
-	noPanic(t, "deleted key", func() {
-		tmpl.HasResource(jsii.String("AWS::KMS::Key"), map[string]any{"DeletionPolicy": "Delete"})
-	})
-	noPanic(t, "auto-delete custom resource", func() {
-		tmpl.HasResource(jsii.String("Custom::S3AutoDeleteObjects"), assertions.Match_AnyValue())
-	})
-}
-
 // Every stack must be free of unsuppressed cdk-nag errors and warnings.
 func TestNoUnsuppressedNagFindings(t *testing.T) {
 	for _, stack := range allStacks(defaultPipeline(t)) {
@@ -84,7 +57,7 @@ func TestNagCheckCatchesAnInsecureResource(t *testing.T) {
 	app := newApp(nil, false)
 	stack := awscdk.NewStack(app, jsii.String("Insecure"), nil)
 	awss3.NewBucket(stack, jsii.String("PlainBucket"), nil) // no TLS-only policy, no access logs
-	AddChecks(app)
+	nag.AddChecks(app)
 	msg := synthError(app)
 	for _, id := range []string{"AwsSolutions-S1", "AwsSolutions-S10"} {
 		if !strings.Contains(msg, id) {
@@ -93,28 +66,12 @@ func TestNagCheckCatchesAnInsecureResource(t *testing.T) {
 	}
 }
 
-// synthError synthesizes app and returns the error it panicked with and
-// the validation report it points to, or "" when synth succeeds.
-func synthError(app awscdk.App) (msg string) {
-	defer func() {
-		if r := recover(); r != nil {
-			msg = fmt.Sprint(r)
-			if m := reportPath.FindStringSubmatch(msg); m != nil {
-				report, _ := os.ReadFile(m[1])
-				msg += "\n" + string(report)
-			}
-		}
-	}()
-	app.Synth(nil)
-	return ""
-}
-
 // The one test with everything on, as `make synth` runs it: Go Lambdas
 // bundled, strict CloudFormation validation, cdk-nag. It writes a cloud
 // assembly with a template per stack.
 func TestWholeAppSynthesizesWithEverythingOn(t *testing.T) {
 	var p *Pipeline
-	noPanic(t, "defining the app", func() { p = buildPipeline(map[string]any{"publisherInstance": "true"}, true) })
+	noPanic(t, "defining the app", func() { p = buildPipeline(map[string]any{"publisherInstance": "true"}, true, nil) })
 	var asm cxapi.CloudAssembly
 	noPanic(t, "synthesizing", func() {
 		asm = awscdk.Stage_Of(p.Storage.Stack).Synth(&awscdk.StageSynthesisOptions{Force: jsii.Bool(true)})
@@ -162,49 +119,13 @@ func TestStrictValidationRejectsABadProperty(t *testing.T) {
 	}
 }
 
-// synthesisMessage is "<construct path>: <first line>" of an annotation.
-//
-//lint:ignore SA1019 assertions.Annotations returns only this type, and its Go binding has no successor yet
-func synthesisMessage(m *cxapi.SynthesisMessage) string {
-	//lint:ignore SA1019 the same type's fields
-	return *m.Id + ": " + firstLine(m.Entry.Data)
-}
-
-// nagFindings synthesizes stack and returns its unsuppressed cdk-nag errors and warnings.
-func nagFindings(t *testing.T, stack awscdk.Stack) []string {
-	t.Helper()
-	templateOf(t, stack) // runs the aspects
-	var msgs []string
-	noPanic(t, "reading annotations", func() {
-		ann := assertions.Annotations_FromStack(stack)
-		pattern := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
-		for _, m := range *ann.FindError(jsii.String("*"), pattern) {
-			msgs = append(msgs, "error "+synthesisMessage(m))
-		}
-		for _, m := range *ann.FindWarning(jsii.String("*"), pattern) {
-			msgs = append(msgs, "warning "+synthesisMessage(m))
-		}
-	})
-	return msgs
-}
-
-var reportPath = regexp.MustCompile(`found in: (\S+\.json)`)
-
-func firstLine(v any) string {
-	s, _ := v.(string)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	return s
-}
-
 // In the continuous loop the rule restarts the workflow on its last job's
 // success and the run rotator accepts exactly that job's event, so both
 // must name the same job; the rule also targets the rotator, so every
 // workflow start opens a new run.
 func TestContinuousLoopRotatesTheRunOnTheWorkflowsLastJob(t *testing.T) {
-	p := newPipeline(t, map[string]any{"triggerMode": "continuous", "redshiftDailyUsageLimitRpuHours": "52"})
-	last := lastJob(p.Orchestration.Steps)
+	p := variant(t, "everything")
+	last := p.Orchestration.Steps[len(p.Orchestration.Steps)-1].Name
 	if last != "orders_redshift_final_audit_load" {
 		t.Fatalf("the workflow ends with %s", last)
 	}
@@ -212,7 +133,7 @@ func TestContinuousLoopRotatesTheRunOnTheWorkflowsLastJob(t *testing.T) {
 		"Handler":     "bootstrap",
 		"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{"LAST_JOB_NAME": last})},
 	})
-	rules := triggerRules(templateJSON(t, templateOf(t, p.Orchestration.Stack)))
+	rules := triggerRules(t, templateOf(t, p.Orchestration.Stack))
 	if len(rules) != 1 {
 		t.Fatalf("%d trigger rules, want 1", len(rules))
 	}
@@ -260,4 +181,101 @@ func TestStatefulResourcesFollowTheRemovalPolicy(t *testing.T) {
 	}
 	check(defaultPipeline(t), "Retain")
 	check(newPipeline(t, map[string]any{"removalPolicy": "destroy"}), "Delete")
+}
+
+// The Control Tower controls the guard run checks, as template facts of
+// the default pipeline (the guard run itself needs the CDK CLI).
+
+func TestPipelineLogGroupsAreNamedEncryptedAndKeptAYear(t *testing.T) {
+	p := defaultPipeline(t)
+	want := map[string][]string{
+		"Ingestion":     {"/aws/lambda/orders-pipeline-dev-transformer", "/aws/lambda/orders-pipeline-dev-run-rotator", "/aws/kinesisfirehose/orders-pipeline-dev-delivery"},
+		"Audit":         {"/aws/lambda/orders-pipeline-dev-audit-scanner"},
+		"Orchestration": {"/aws/lambda/orders-pipeline-dev-shared-modules-deployment"},
+	}
+	for name, stack := range map[string]awscdk.Stack{"Ingestion": p.Ingestion.Stack, "Audit": p.Audit.Stack, "Orchestration": p.Orchestration.Stack} {
+		groups := resources(t, templateOf(t, stack), "AWS::Logs::LogGroup")
+		found := map[string]bool{}
+		for id, g := range groups {
+			props := g["Properties"].(map[string]any)
+			key, _ := json.Marshal(props["KmsKeyId"])
+			if !strings.Contains(string(key), "DataKey") {
+				t.Errorf("%s/%s is not encrypted with the data key: %s", name, id, key)
+			}
+			if props["RetentionInDays"] != float64(365) {
+				t.Errorf("%s/%s keeps logs %v days, want 365", name, id, props["RetentionInDays"])
+			}
+			if n, ok := props["LogGroupName"].(string); ok {
+				found[n] = true
+			}
+		}
+		for _, n := range want[name] {
+			if !found[n] {
+				t.Errorf("%s has no log group %s (the data key's policy covers only named groups)", name, n)
+			}
+		}
+		if len(groups) != len(want[name]) {
+			t.Errorf("%s has %d log groups, want %d", name, len(groups), len(want[name]))
+		}
+	}
+}
+
+func TestKeysLetOnlyAWSServicesCreateGrants(t *testing.T) {
+	p := defaultPipeline(t)
+	for _, stack := range []awscdk.Stack{p.Storage.Stack, p.Operations.Stack} {
+		hasResource(t, templateOf(t, stack), "AWS::KMS::Key", map[string]any{"KeyPolicy": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
+			assertions.Match_ObjectLike(&map[string]any{
+				"Sid":       "GrantsOnlyForAWSServices",
+				"Effect":    "Deny",
+				"Action":    "kms:CreateGrant",
+				"Condition": map[string]any{"BoolIfExists": map[string]any{"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"}},
+			}),
+		})}})
+	}
+}
+
+func TestAthenaResultsAreEncryptedWithTheDataKeyByAlias(t *testing.T) {
+	hasResource(t, templateOf(t, defaultPipeline(t).Orchestration.Stack), "AWS::Athena::WorkGroup", map[string]any{
+		"WorkGroupConfiguration": assertions.Match_ObjectLike(&map[string]any{
+			"EnforceWorkGroupConfiguration": true,
+			"ResultConfiguration": assertions.Match_ObjectLike(&map[string]any{
+				"EncryptionConfiguration": map[string]any{"EncryptionOption": "SSE_KMS", "KmsKey": "alias/orders-pipeline-dev"},
+			}),
+		}),
+	})
+	hasResource(t, templateOf(t, defaultPipeline(t).Storage.Stack), "AWS::KMS::Alias", map[string]any{"AliasName": "alias/orders-pipeline-dev"})
+}
+
+func TestFailureQueuesAreFinalDestinations(t *testing.T) {
+	p := defaultPipeline(t)
+	for _, stack := range []awscdk.Stack{p.Audit.Stack, p.Orchestration.Stack} {
+		for id, q := range resources(t, templateOf(t, stack), "AWS::SQS::Queue") {
+			props := q["Properties"].(map[string]any)
+			if strings.HasPrefix(id, "LandingEvents") {
+				// The landing audit's source queue and its redrive dead-letter
+				// queue: not final destinations (TestLandingEventsHaveADeadLetterQueue).
+				continue
+			}
+			allow, _ := json.Marshal(props["RedriveAllowPolicy"])
+			if string(allow) != `{"redrivePermission":"denyAll"}` || props["SqsManagedSseEnabled"] != true {
+				t.Errorf("%s: RedriveAllowPolicy %s, SqsManagedSseEnabled %v", id, allow, props["SqsManagedSseEnabled"])
+			}
+		}
+	}
+}
+
+func TestLandingEventsHaveADeadLetterQueue(t *testing.T) {
+	for id, q := range resources(t, templateOf(t, defaultPipeline(t).Orchestration.Stack), "AWS::SQS::Queue") {
+		props := q["Properties"].(map[string]any)
+		if !strings.HasPrefix(id, "LandingEvents") || props["SqsManagedSseEnabled"] != true {
+			if strings.HasPrefix(id, "LandingEvents") {
+				t.Errorf("%s: not SQS-managed encrypted", id)
+			}
+			continue
+		}
+		rp, _ := json.Marshal(props["RedrivePolicy"])
+		if !strings.HasPrefix(id, "LandingEventsDeadLetters") && !strings.Contains(string(rp), `"maxReceiveCount":50`) {
+			t.Errorf("%s: redrive policy %s", id, rp)
+		}
+	}
 }

@@ -7,22 +7,28 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 	"github.com/orders-pipeline/orders-pipeline/internal/config"
 	"github.com/orders-pipeline/orders-pipeline/internal/construct/gofunction"
+	"github.com/orders-pipeline/orders-pipeline/internal/construct/nag"
 	"github.com/orders-pipeline/orders-pipeline/internal/publisher"
 )
 
 // PublisherStackProps configure the publisher stack.
 type PublisherStackProps struct {
 	awscdk.StackProps
-	Config  config.Config
-	Storage *StorageStack
+	Config config.Config
+	// DataKey encrypts the completion objects and the flow logs.
+	DataKey awskms.IKey
+	// Stream receives the orders; LandingBucket the completion objects.
+	Stream        awskinesis.IStream
+	LandingBucket awss3.IBucket
 }
 
 // PublisherStack holds the optional EC2 publisher instance: the seed's
@@ -50,13 +56,11 @@ const (
 // public IPv4 address costs about 3.60 USD a month.
 func NewPublisherStack(scope constructs.Construct, id string, props *PublisherStackProps) *PublisherStack {
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
-	cfg, storage := props.Config, props.Storage
-	if storage == nil || storage.Stream == nil || storage.LandingBucket == nil || storage.DataKey == nil {
-		panic("publisher stack needs the storage stack's Stream, LandingBucket and DataKey")
-	}
+	cfg := props.Config
+	names := cfg.Names()
 	s := &PublisherStack{Stack: stack}
 
-	vpc := publisherVpc(stack, cfg, storage.DataKey)
+	vpc := publisherVpc(stack, names, props.DataKey)
 	sg := awsec2.NewSecurityGroup(stack, jsii.String("InstanceSecurityGroup"), &awsec2.SecurityGroupProps{
 		Vpc:              vpc,
 		Description:      jsii.String("Orders publisher: no inbound rules (Session Manager only), outbound HTTPS to AWS APIs"),
@@ -69,10 +73,10 @@ func NewPublisherStack(scope constructs.Construct, id string, props *PublisherSt
 		Description:     jsii.String("Orders publisher: put records on the orders stream and close batches in batch-completion/"),
 		ManagedPolicies: &[]awsiam.IManagedPolicy{awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("AmazonSSMManagedInstanceCore"))},
 	})
-	suppress(s.Role, rule("AwsSolutions-IAM4",
+	nag.Suppress(s.Role, nag.Suppression("AwsSolutions-IAM4",
 		"AmazonSSMManagedInstanceCore is the documented minimum for Session Manager, the instance's only way in; it is maintained by AWS as the SSM APIs change.",
 		"Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore"))
-	grantPublisher(s.Role, storage)
+	grantPublisher(s.Role, props)
 
 	binary := publisherAsset(stack)
 	s.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -89,7 +93,7 @@ func NewPublisherStack(scope constructs.Construct, id string, props *PublisherSt
 		jsii.String("chmod 0755 "+publisherBinaryPath),
 		awscdk.Fn_Join(jsii.String(""), &[]*string{
 			jsii.String("printf 'export AWS_REGION=%s " + publisher.EnvStream + "=%s " + publisher.EnvBucket + "=%s\\n' '"),
-			awscdk.Aws_REGION(), jsii.String("' '"), storage.Stream.StreamName(), jsii.String("' '"), storage.LandingBucket.BucketName(),
+			awscdk.Aws_REGION(), jsii.String("' '"), props.Stream.StreamName(), jsii.String("' '"), props.LandingBucket.BucketName(),
 			jsii.String("' > " + publisherEnvPath),
 		}),
 	)
@@ -123,9 +127,9 @@ func NewPublisherStack(scope constructs.Construct, id string, props *PublisherSt
 		// (which names the asset) changes.
 		UserDataCausesReplacement: jsii.Bool(true),
 	})
-	suppress(s.Instance,
-		rule("AwsSolutions-EC28", "The publisher is a manually driven tool instance; five-minute basic monitoring is enough and detailed monitoring would be paid for idle time."),
-		rule("AwsSolutions-EC29", "The publisher holds no state (binary and settings come from the stack), so it is meant to be replaced or destroyed with the stack; termination protection would block that."),
+	nag.Suppress(s.Instance,
+		nag.Suppression("AwsSolutions-EC28", "The publisher is a manually driven tool instance; five-minute basic monitoring is enough and detailed monitoring would be paid for idle time."),
+		nag.Suppression("AwsSolutions-EC29", "The publisher holds no state (binary and settings come from the stack), so it is meant to be replaced or destroyed with the stack; termination protection would block that."),
 	)
 
 	instanceID := *s.Instance.InstanceId()
@@ -136,8 +140,8 @@ func NewPublisherStack(scope constructs.Construct, id string, props *PublisherSt
 	// The names by their naming rules, not by imports of the storage stack:
 	// an output that only repeats an import is a template warning (W6001),
 	// and the names are what the storage stack was given anyway.
-	output("StreamName", cfg.Names().Stream, "Kinesis stream the publisher writes to ("+publisher.EnvStream+")")
-	output("LandingBucketName", *bucketName(stack, cfg, cfg.Names().LandingBucketSeed, cfg.LandingBucketName), "Landing bucket of the completion objects ("+publisher.EnvBucket+")")
+	output("StreamName", names.Stream, "Kinesis stream the publisher writes to ("+publisher.EnvStream+")")
+	output("LandingBucketName", *bucketName(stack, cfg, names.LandingBucketSeed, cfg.LandingBucketName), "Landing bucket of the completion objects ("+publisher.EnvBucket+")")
 	output("StartSessionCommand", "aws ssm start-session --target "+instanceID,
 		"Opens a shell on the publisher; run `bash -l` there, then `orders-publisher --count 1000`")
 	output("SendBatchCommand", fmt.Sprintf(
@@ -151,7 +155,7 @@ func NewPublisherStack(scope constructs.Construct, id string, props *PublisherSt
 // and a free S3 gateway endpoint for the binary download and the manifests.
 // The subnet gives no public address by default: the instance asks for its
 // own, so nothing else launched there is reachable by accident.
-func publisherVpc(stack awscdk.Stack, cfg config.Config, key awskms.IKey) awsec2.Vpc {
+func publisherVpc(stack awscdk.Stack, names config.Names, key awskms.IKey) awsec2.Vpc {
 	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{
 		IpAddresses: awsec2.IpAddresses_Cidr(jsii.String("10.41.0.0/24")),
 		MaxAzs:      jsii.Number(1),
@@ -165,7 +169,7 @@ func publisherVpc(stack awscdk.Stack, cfg config.Config, key awskms.IKey) awsec2
 		},
 	})
 	flowLogs := awslogs.NewLogGroup(stack, jsii.String("FlowLogs"), &awslogs.LogGroupProps{
-		LogGroupName:  jsii.String(logGroupName(cfg, flowLogsService, "publisher")),
+		LogGroupName:  jsii.String(names.LogGroup(config.FlowLogs, "publisher")),
 		EncryptionKey: key,
 		// Rejected connections only, so a year of them stays small.
 		Retention: awslogs.RetentionDays_ONE_YEAR,
@@ -183,16 +187,16 @@ func publisherVpc(stack awscdk.Stack, cfg config.Config, key awskms.IKey) awsec2
 
 // grantPublisher allows exactly what the publisher does: put records on
 // the stream and write completion objects, both encrypted with the data key.
-func grantPublisher(role awsiam.Role, storage *StorageStack) {
+func grantPublisher(role awsiam.Role, props *PublisherStackProps) {
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("PutOrders"),
 		Actions:   jsii.Strings("kinesis:PutRecords", "kinesis:DescribeStreamSummary"),
-		Resources: &[]*string{storage.Stream.StreamArn()},
+		Resources: &[]*string{props.Stream.StreamArn()},
 	}))
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("CloseBatches"),
 		Actions:   jsii.Strings("s3:PutObject"),
-		Resources: &[]*string{storage.LandingBucket.ArnForObjects(jsii.String(publisher.CompletionPrefix + "*"))},
+		Resources: &[]*string{props.LandingBucket.ArnForObjects(jsii.String(config.CompletionPrefix + "*"))},
 	}))
 	// The completion object: SSE-KMS on the landing bucket asks KMS for a
 	// data key of the DataKey in the caller's name. The stream needs no
@@ -201,16 +205,14 @@ func grantPublisher(role awsiam.Role, storage *StorageStack) {
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("EncryptWithDataKey"),
 		Actions:   jsii.Strings("kms:Encrypt", "kms:GenerateDataKey"),
-		Resources: &[]*string{storage.DataKey.KeyArn()},
+		Resources: &[]*string{props.DataKey.KeyArn()},
 	}))
 	// The bucket's ARN arrives as a cross-stack reference, which cdk-nag
 	// renders as an import or a stack output depending on synthesis order,
 	// so the finding is matched by its fixed tail.
-	cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
-		Id:        jsii.String("AwsSolutions-IAM5"),
-		Reason:    jsii.String("The publisher writes one completion object per batch with a new name, so it needs every key under batch-completion/ and nothing else of the bucket."),
-		AppliesTo: &[]interface{}{&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::.*\/batch-completion\/\*$/`)}},
-	}}, jsii.Bool(true))
+	nag.Suppress(role, nag.Suppression("AwsSolutions-IAM5",
+		"The publisher writes one completion object per batch with a new name, so it needs every key under batch-completion/ and nothing else of the bucket.",
+		`regex:/^Resource::.*\/batch-completion\/\*$/`))
 }
 
 // publisherAsset is the publisher binary for linux/arm64, built by the host

@@ -6,11 +6,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/constructs-go/constructs/v10"
-	"github.com/aws/jsii-runtime-go"
-	"github.com/orders-pipeline/orders-pipeline/internal/construct/securebucket"
 )
 
 func TestPublisherIsAbsentByDefault(t *testing.T) {
@@ -23,36 +19,18 @@ func TestPublisherIsAbsentByDefault(t *testing.T) {
 	}
 }
 
-// publisherAgainstTestStorage builds the publisher stack on a stand-in of
-// the storage stack that has the real kind of stream, bucket and key.
-func publisherAgainstTestStorage(t *testing.T) (*PublisherStack, *StorageStack) {
+// publisherPipeline is the pipeline with the publisher instance on.
+func publisherPipeline(t *testing.T) (*PublisherStack, *StorageStack) {
 	t.Helper()
-	var pub *PublisherStack
-	var storage *StorageStack
-	noPanic(t, "building the publisher stack", func() {
-		app := newApp(map[string]any{"publisherInstance": true}, false)
-		cfg, err := LoadConfig(app, "..")
-		if err != nil {
-			panic(err)
-		}
-		st := awscdk.NewStack(app, jsii.String("Storage"), nil)
-		storage = &StorageStack{Stack: st}
-		storage.DataKey = awskms.NewKey(st, jsii.String("DataKey"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
-		storage.AccessLogs = securebucket.New(st, "AccessLogs", securebucket.Props{})
-		suppress(storage.AccessLogs, rule("AwsSolutions-S1", "Test stand-in of the access-log bucket, which cannot log into itself."))
-		storage.LandingBucket = securebucket.New(st, "LandingBucket", securebucket.Props{Key: storage.DataKey, AccessLogs: storage.AccessLogs})
-		storage.Stream = awskinesis.NewStream(st, jsii.String("Stream"), &awskinesis.StreamProps{
-			Encryption: awskinesis.StreamEncryption_KMS, EncryptionKey: storage.DataKey,
-		})
-		suppress(storage.Stream, rule("AwsSolutions-KDS3", "Test stand-in of the storage stack's stream, which is encrypted with the pipeline's data key."))
-		pub = NewPublisherStack(app, "Publisher", &PublisherStackProps{Config: cfg, Storage: storage})
-		AddChecks(app)
-	})
-	return pub, storage
+	p := variant(t, "everything")
+	if p.Publisher == nil {
+		t.Fatal("publisherInstance=true made no publisher stack")
+	}
+	return p.Publisher, p.Storage
 }
 
 func TestPublisherInstanceIsLockedDown(t *testing.T) {
-	pub, _ := publisherAgainstTestStorage(t)
+	pub, _ := publisherPipeline(t)
 	tmpl := templateOf(t, pub.Stack)
 	resourceCount(t, tmpl, "AWS::EC2::Instance", 1)
 	hasResource(t, tmpl, "AWS::EC2::Instance", map[string]any{
@@ -93,7 +71,7 @@ func TestPublisherInstanceIsLockedDown(t *testing.T) {
 }
 
 func TestPublisherRoleAllowsOnlyWhatThePublisherDoes(t *testing.T) {
-	pub, storage := publisherAgainstTestStorage(t)
+	pub, storage := publisherPipeline(t)
 	tmpl := templateOf(t, pub.Stack)
 	hasResource(t, tmpl, "AWS::IAM::Role", map[string]any{
 		"AssumeRolePolicyDocument": map[string]any{"Statement": []any{map[string]any{
@@ -109,8 +87,8 @@ func TestPublisherRoleAllowsOnlyWhatThePublisherDoes(t *testing.T) {
 			statements = props["PolicyDocument"].(map[string]any)["Statement"].([]any)
 		}
 	}
-	// A cross-stack reference is an import or a stack output depending on
-	// the CDK's choice; either way it names the resource's logical ID.
+	// A strong cross-stack reference is an import whose export name
+	// carries the resource's logical ID.
 	id := func(c constructs.IConstruct) string {
 		return *awscdk.Stack_Of(c).GetLogicalId(c.Node().DefaultChild().(awscdk.CfnElement))
 	}
@@ -140,22 +118,8 @@ func TestPublisherRoleAllowsOnlyWhatThePublisherDoes(t *testing.T) {
 }
 
 func TestPublisherStackHasNoNagFindings(t *testing.T) {
-	pub, storage := publisherAgainstTestStorage(t)
-	for _, s := range []awscdk.Stack{storage.Stack, pub.Stack} {
-		if msgs := nagFindings(t, s); len(msgs) > 0 {
-			t.Errorf("%s has cdk-nag findings:\n%s", *s.StackName(), strings.Join(msgs, "\n"))
-		}
-	}
-}
-
-// The real pipeline with the instance on: cross-stack wiring and cdk-nag.
-func TestPipelineWithPublisherInstance(t *testing.T) {
-	p := newPipeline(t, map[string]any{"publisherInstance": true})
-	if p.Publisher == nil {
-		t.Fatal("publisherInstance=true made no publisher stack")
-	}
-	resourceCount(t, templateOf(t, p.Publisher.Stack), "AWS::EC2::Instance", 1)
-	if msgs := nagFindings(t, p.Publisher.Stack); len(msgs) > 0 {
+	pub, _ := publisherPipeline(t)
+	if msgs := nagFindings(t, pub.Stack); len(msgs) > 0 {
 		t.Errorf("publisher stack has cdk-nag findings:\n%s", strings.Join(msgs, "\n"))
 	}
 }

@@ -1,7 +1,9 @@
 package stacks
 
 import (
+	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
@@ -15,6 +17,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/orders-pipeline/orders-pipeline/internal/config"
 	"github.com/orders-pipeline/orders-pipeline/internal/construct/isolatedvpc"
+	"github.com/orders-pipeline/orders-pipeline/internal/construct/nag"
 	"github.com/orders-pipeline/orders-pipeline/internal/construct/servicekey"
 	"github.com/orders-pipeline/orders-pipeline/internal/construct/usagelimit"
 )
@@ -22,8 +25,13 @@ import (
 // WarehouseStackProps configure the Redshift warehouse stack.
 type WarehouseStackProps struct {
 	awscdk.StackProps
-	Config  config.Config
-	Storage *StorageStack
+	Config config.Config
+	// RemovalPolicy applies to every stateful resource of the stack.
+	RemovalPolicy awscdk.RemovalPolicy
+	// StagingBucket holds what the Spark job stages for COPY, encrypted
+	// with DataKey.
+	StagingBucket awss3.IBucket
+	DataKey       awskms.IKey
 }
 
 // WarehouseStack owns the Redshift warehouse the Glue jobs load into. Never
@@ -62,9 +70,6 @@ type WarehouseTarget struct {
 	CopyRole awsiam.IRole
 }
 
-// copyPrefix is where the Spark job stages the Parquet files it COPYs.
-const copyPrefix = "redshift-copy/"
-
 // logRetention keeps the warehouse's own logs for the year Control Tower asks for.
 const logRetention = awslogs.RetentionDays_ONE_YEAR
 
@@ -80,16 +85,12 @@ func NewWarehouseStack(scope constructs.Construct, id string, props *WarehouseSt
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("redshift.amazonaws.com"), nil),
 		Description: jsii.String("Lets Redshift COPY the staged Parquet files from the staging area"),
 	})
-	if props.Storage != nil {
-		grantCopyRead(copyRole, props.Storage.StagingBucket)
-		if props.Storage.DataKey != nil {
-			props.Storage.DataKey.GrantDecrypt(copyRole)
-		}
-	}
+	grantCopyRead(copyRole, props.StagingBucket)
+	props.DataKey.GrantDecrypt(copyRole)
 	w.Target = WarehouseTarget{Database: cfg.RedshiftDatabase, CopyRole: copyRole}
 
 	switch cfg.WarehouseMode {
-	case "existing-serverless":
+	case config.WarehouseExistingServerless:
 		w.Target.WorkgroupName = jsii.String(cfg.ExistingWorkgroupName)
 		// A workgroup's ARN carries its generated id, not its name, so
 		// IAM can only name this account's and region's workgroups.
@@ -98,7 +99,7 @@ func NewWarehouseStack(scope constructs.Construct, id string, props *WarehouseSt
 			ResourceName: jsii.String("*"), ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME,
 		})
 		w.Target.Secret = existingSecret(stack, cfg.ExistingSecretArn)
-	case "existing-cluster":
+	case config.WarehouseExistingCluster:
 		w.Target.ClusterIdentifier = jsii.String(cfg.ExistingClusterIdentifier)
 		w.Target.ResourceArn = stack.FormatArn(&awscdk.ArnComponents{
 			Service: jsii.String("redshift"), Resource: jsii.String("cluster"),
@@ -106,7 +107,7 @@ func NewWarehouseStack(scope constructs.Construct, id string, props *WarehouseSt
 		})
 		w.Target.Secret = existingSecret(stack, cfg.ExistingSecretArn)
 	default:
-		w.buildServerless(cfg, copyRole)
+		w.buildServerless(cfg, props.RemovalPolicy, copyRole)
 	}
 	w.outputs()
 	return w
@@ -131,40 +132,35 @@ func (w *WarehouseStack) outputs() {
 }
 
 // grantCopyRead lets Redshift read what the Spark job stages for COPY, and
-// nothing else of the staging area. It reports whether it granted: the
-// staging bucket may not exist yet while the storage layer is built.
-func grantCopyRead(role awsiam.Role, staging awss3.IBucket) bool {
-	if staging == nil {
-		return false
-	}
-	staging.GrantRead(role, jsii.String(copyPrefix+"*"))
-	suppress(role, rule("AwsSolutions-IAM5",
+// nothing else of the staging area.
+func grantCopyRead(role awsiam.Role, staging awss3.IBucket) {
+	staging.GrantRead(role, jsii.String(config.CopyPrefix+"*"))
+	nag.Suppress(role, nag.Suppression("AwsSolutions-IAM5",
 		"COPY reads every file the Spark job staged under redshift-copy/ (names vary per run) and lists and locates the bucket to find them; read actions only, on that prefix only.",
 		"Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*",
 		`regex:/^Resource::.*\/redshift-copy\/\*$/`))
-	return true
 }
 
 // buildServerless defines the VPC, namespace, workgroup and usage limit.
-func (w *WarehouseStack) buildServerless(cfg config.Config, copyRole awsiam.Role) {
+func (w *WarehouseStack) buildServerless(cfg config.Config, removal awscdk.RemovalPolicy, copyRole awsiam.Role) {
 	stack := w.Stack
-	destroy := cfg.RemovalPolicy == "destroy"
-	name := cfg.Names().Warehouse
+	names := cfg.Names()
+	name := names.Warehouse
 
 	// The warehouse's own key encrypts the namespace, its admin secret and
 	// the warehouse's logs, so it can outlive or be audited apart from the
 	// pipeline's data key.
 	w.Key = servicekey.New(stack, "WarehouseKey", servicekey.Props{
-		Alias:       "alias/" + name + "-warehouse",
-		Description: "Encrypts the orders warehouse: Redshift namespace, admin secret, logs",
-		Destroy:     destroy,
+		Alias:         names.WarehouseKeyAlias(),
+		Description:   "Encrypts the orders warehouse: Redshift namespace, admin secret, logs",
+		RemovalPolicy: removal,
 	})
 	net := isolatedvpc.New(stack, "Network", isolatedvpc.Props{
-		Cidr:         cfg.VpcCidr,
-		Zones:        warehouseZones(stack, cfg),
-		LogKey:       w.Key,
-		LogRetention: logRetention,
-		Destroy:      destroy,
+		Cidr:          cfg.VpcCidr,
+		Zones:         warehouseZones(stack, cfg),
+		LogKey:        w.Key,
+		LogRetention:  logRetention,
+		RemovalPolicy: removal,
 	})
 	w.Vpc = net.Vpc
 
@@ -197,9 +193,9 @@ func (w *WarehouseStack) buildServerless(cfg config.Config, copyRole awsiam.Role
 			ExcludeCharacters:       jsii.String(`'"\/@ `),
 			RequireEachIncludedType: jsii.Bool(true),
 		},
-		RemovalPolicy: removalPolicy(cfg),
+		RemovalPolicy: removal,
 	})
-	suppress(admin, rule("AwsSolutions-SMG4",
+	nag.Suppress(admin, nag.Suppression("AwsSolutions-SMG4",
 		"Rotating the namespace's admin password needs a rotation Lambda inside the isolated VPC plus Secrets Manager and Redshift interface endpoints in three zones; the secret is only read by the pipeline's Glue jobs through the Data API. Rotate by hand (README, Warehouse) until a rotation schedule is worth that cost."))
 	w.Namespace = awsredshiftserverless.NewCfnNamespace(stack, jsii.String("Namespace"), &awsredshiftserverless.CfnNamespaceProps{
 		NamespaceName:     jsii.String(name),
@@ -211,7 +207,7 @@ func (w *WarehouseStack) buildServerless(cfg config.Config, copyRole awsiam.Role
 		DefaultIamRoleArn: copyRole.RoleArn(),
 		LogExports:        jsii.Strings("userlog", "connectionlog", "useractivitylog"),
 	})
-	w.Namespace.ApplyRemovalPolicy(removalPolicy(cfg), nil)
+	w.Namespace.ApplyRemovalPolicy(removal, nil)
 
 	subnets := w.Vpc.SelectSubnets(&awsec2.SubnetSelection{SubnetGroupName: jsii.String(isolatedvpc.SubnetGroup)})
 	w.Workgroup = awsredshiftserverless.NewCfnWorkgroup(stack, jsii.String("Workgroup"), &awsredshiftserverless.CfnWorkgroupProps{
@@ -228,14 +224,14 @@ func (w *WarehouseStack) buildServerless(cfg config.Config, copyRole awsiam.Role
 			&awsredshiftserverless.CfnWorkgroup_ConfigParameterProperty{ParameterKey: jsii.String("require_ssl"), ParameterValue: jsii.String("true")},
 		},
 	})
-	w.Workgroup.ApplyRemovalPolicy(removalPolicy(cfg), nil)
+	w.Workgroup.ApplyRemovalPolicy(removal, nil)
 
 	// CloudWatch Logs may already use the warehouse key: the VPC's flow
 	// logs granted it.
 	limitLogs := awslogs.NewLogGroup(stack, jsii.String("UsageLimitLogs"), &awslogs.LogGroupProps{
 		EncryptionKey: w.Key,
 		Retention:     logRetention,
-		RemovalPolicy: removalPolicy(cfg),
+		RemovalPolicy: removal,
 	})
 	w.UsageLimit = usagelimit.New(stack, "DailyUsageLimit", usagelimit.Props{
 		WorkgroupArn: w.Workgroup.AttrWorkgroupWorkgroupArn(),
@@ -244,7 +240,7 @@ func (w *WarehouseStack) buildServerless(cfg config.Config, copyRole awsiam.Role
 		BreachAction: "deactivate",
 		Logs:         limitLogs,
 	})
-	suppress(w.UsageLimit.Resource, rule("AwsSolutions-IAM5",
+	nag.Suppress(w.UsageLimit.Resource, nag.Suppression("AwsSolutions-IAM5",
 		"Usage limits get generated ids, so updating and deleting this workgroup's limit can only name the account's and region's limits (usagelimit/*).",
 		"Resource::arn:<AWS::Partition>:redshift-serverless:<AWS::Region>:<AWS::AccountId>:usagelimit/*"))
 
@@ -277,4 +273,93 @@ func toAny(list *[]*string) *[]any {
 		out[i] = s
 	}
 	return &out
+}
+
+// GrantDataAPI lets role run SQL on the warehouse through the Redshift Data
+// API, the way every Glue job that touches Redshift does: submit statements
+// to this workgroup or cluster only, follow and cancel its own statements,
+// and authenticate with the target's secret (or, for an existing workgroup
+// without one, with temporary credentials of its own IAM identity).
+func (t WarehouseTarget) GrantDataAPI(role awsiam.IRole) {
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("redshift-data:ExecuteStatement", "redshift-data:BatchExecuteStatement"),
+		Resources: &[]*string{t.ResourceArn},
+	}))
+	if strings.HasSuffix(*t.ResourceArn, ":workgroup/*") {
+		nag.Suppress(role, nag.Suppression("AwsSolutions-IAM5",
+			"An existing workgroup's ARN ends in an id Redshift generated, which the configuration (existingWorkgroupName) does not carry; statements stay limited to workgroups of this account and region.",
+			"regex:/^Resource::arn:<AWS::Partition>:redshift-serverless:<AWS::Region>:<AWS::AccountId>:workgroup\\/\\*$/"))
+	}
+	// These take a statement id, not a resource; the condition keeps the
+	// role to the statements it submitted itself.
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:    jsii.Strings("redshift-data:DescribeStatement", "redshift-data:GetStatementResult", "redshift-data:CancelStatement"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"redshift-data:statement-owner-iam-userid": "${aws:userid}"}},
+	}))
+	nag.Suppress(role, nag.Suppression("AwsSolutions-IAM5",
+		"The Redshift Data API's statement actions (DescribeStatement, GetStatementResult, CancelStatement) have no resource-level permissions; a condition limits them to the role's own statements.",
+		"Resource::*"))
+	if t.Secret != nil {
+		// Granted on the role's side only: a grant through the key's policy
+		// would make the warehouse stack refer back to the job's stack.
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
+			Resources: &[]*string{t.Secret.SecretArn()},
+		}))
+		if key := t.Secret.EncryptionKey(); key != nil {
+			role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions:    jsii.Strings("kms:Decrypt"),
+				Resources:  &[]*string{key.KeyArn()},
+				Conditions: &map[string]any{"StringEquals": map[string]any{"kms:ViaService": "secretsmanager." + *awscdk.Stack_Of(role).Region() + ".amazonaws.com"}},
+			}))
+		}
+		return
+	}
+	if t.WorkgroupName != nil {
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("redshift-serverless:GetCredentials"),
+			Resources: &[]*string{t.ResourceArn},
+		}))
+	}
+}
+
+// warehouseZoneCount is what Redshift Serverless needs: subnets in three
+// availability zones.
+const warehouseZoneCount = 3
+
+// warehouseZones picks the zones of the warehouse VPC: the configured
+// ones; else, when the stack targets a known account and region, the
+// first three the account has there, from the CDK's context lookup (kept
+// in cdk.context.json, which is committed so every synth picks the same
+// zones); else, environment-agnostic and offline, the first three zones
+// CloudFormation finds at deploy time (Fn::GetAZs).
+//
+// A region with fewer than three zones cannot host the warehouse, and
+// synth stops saying so. Before the CLI has looked the zones up, the CDK
+// answers with three placeholders and asks the CLI for the lookup.
+func warehouseZones(stack awscdk.Stack, cfg config.Config) []*string {
+	if len(cfg.AvailabilityZones) == warehouseZoneCount {
+		return *jsii.Strings(cfg.AvailabilityZones...)
+	}
+	if *awscdk.Token_IsUnresolved(stack.Region()) {
+		zones := make([]*string, warehouseZoneCount)
+		for i := range zones {
+			zones[i] = awscdk.Fn_Select(jsii.Number(float64(i)), awscdk.Fn_GetAzs(nil))
+		}
+		return zones
+	}
+	zones := *stack.AvailabilityZones()
+	if len(zones) < warehouseZoneCount {
+		names := make([]string, len(zones))
+		for i, z := range zones {
+			names[i] = *z
+		}
+		awscdk.Annotations_Of(stack).AddError(jsii.String(fmt.Sprintf(
+			"Region %s has %d availability zone(s) (%s) for this account; Redshift Serverless needs subnets in %d. "+
+				"Deploy to a region with at least %d zones, or use a warehouse you have with warehouseMode=existing-serverless or existing-cluster.",
+			*stack.Region(), len(zones), strings.Join(names, ", "), warehouseZoneCount, warehouseZoneCount)))
+		return zones
+	}
+	return zones[:warehouseZoneCount]
 }

@@ -25,6 +25,7 @@ from typing import Callable, Dict, List, Tuple
 import athena_counts
 import audit_table
 import boto3
+import glue_catalog
 import glue_logging
 import job_args
 import run_selection
@@ -61,6 +62,10 @@ def register_partitions(glue, database: str, table: str, partitions: List[Tuple[
 def run(args: Dict[str, str], identity: Dict[str, str], athena, dynamodb, s3=None, sqs=None, glue=None,
         workflow_run_id: str = "manual", sleep: Callable[[float], None] = time.sleep) -> Tuple[int, int]:
     layer = athena_counts.check_s3_layer(args["layer"])
+    if glue is not None and not glue_catalog.table_exists(glue, args["database"], args["table"]):
+        # staging_orders appears with the first staging data; querying it before fails in Athena.
+        log.info("no table %s.%s in the catalog yet: nothing to audit", args["database"], args["table"])
+        return 0, 0
     manifest = run_selection.manifest_uri(args["manifest_path"], workflow_run_id)
     handles: List[str] = []
     closed: List[dict] = []

@@ -1,13 +1,15 @@
 """orders_s3_staging_to_redshift_staging (Glue 5.0 Spark, job bookmarks on).
 
-Reads the staging rows of the runs of this workflow run's manifest (their
-run partitions only, and the predecessors' partitions for the duplicate
-rule), drops the orders that a run's predecessor also holds (they belong to
-the earlier run), writes the rest as Parquet to <copy_path>/<job run id>/ in
-staging.orders column order, applies the DDL and loads them into
-staging.orders with COPY through the Redshift Data API (no JDBC connection,
-so no VPC for Glue); the load keeps each key once (common/staging_load.py).
-With no run in the manifest it ends successfully without writing.
+Applies the DDL (on every run, so staging.orders exists for the audit that
+follows even before the first load), then reads the staging rows of the runs
+of this workflow run's manifest (their run partitions only, and the
+predecessors' partitions for the duplicate rule), drops the orders that a
+run's predecessor also holds (they belong to the earlier run), writes the
+rest as Parquet to <copy_path>/<job run id>/ in staging.orders column order
+and loads them into staging.orders with COPY through the Redshift Data API
+(no JDBC connection, so no VPC for Glue); the load keeps each key once
+(common/staging_load.py). With no run in the manifest, or no staging table in
+the catalog yet, it ends successfully without loading.
 Arguments: --database --staging_table --copy_path --copy_role_arn
 --ddl_sql_uri --manifest_path (+ JOB_NAME) + the warehouse arguments.
 """
@@ -82,12 +84,23 @@ def main(argv=None) -> None:  # pragma: no cover - needs the Glue Spark runtime
     job = Job(glue)
     job.init(args[job_args.JOB_NAME], args)
 
+    import glue_catalog
     import run_selection
+
+    # The DDL first, new rows or not: the Redshift staging audit that follows counts
+    # staging.orders, which must exist even before the first load.
+    executor = redshift_data.DataApiExecutor.from_args(boto3.client("redshift-data"), warehouse)
+    executor.run(sql_script.load_statements(boto3.client("s3"), args["ddl_sql_uri"]))
 
     workflow = job_args.resolve(argv, [], ["WORKFLOW_RUN_ID"]).get("WORKFLOW_RUN_ID", "manual")
     runs = run_selection.read_manifest(boto3.client("s3"), run_selection.manifest_uri(args["manifest_path"], workflow))
     if not runs:
         log.info("no run in this workflow run's manifest: nothing to load")
+        job.commit()
+        return
+    if not glue_catalog.table_exists(boto3.client("glue"), args["database"], args["staging_table"]):
+        # The staging crawler creates the table with the first staging data.
+        log.info("no table %s.%s in the catalog yet: nothing to load", args["database"], args["staging_table"])
         job.commit()
         return
     counted, previous = run_predicates(runs)
@@ -107,8 +120,6 @@ def main(argv=None) -> None:  # pragma: no cover - needs the Glue Spark runtime
 
     # COPY maps Parquet columns to table columns by position.
     staging.select(*orders_schema.STAGING_COLUMN_NAMES).write.mode("overwrite").parquet(prefix)
-    executor = redshift_data.DataApiExecutor.from_args(boto3.client("redshift-data"), warehouse)
-    executor.run(sql_script.load_statements(boto3.client("s3"), args["ddl_sql_uri"]))
     executor.run(statements)
     log.info("loaded the new staging rows from %s into %s", prefix, staging_load.TARGET)
     job.commit()

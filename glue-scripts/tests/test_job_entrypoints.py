@@ -39,3 +39,27 @@ def test_final_job_needs_both_sql_files():
     with pytest.raises(job_args.ArgumentError, match="--enrich_final_sql_uri"):
         final_job.main(["job.py", "--ddl_sql_uri", "s3://assets/sql/ddl.sql", "--redshift_database", "dev",
                         "--secret_arn", SECRET, "--workgroup_name", "orders"])
+
+
+def _glue_without(table):
+    """A Glue client whose catalog has no `table` (botocore Stubber: no AWS call)."""
+    import boto3
+    from botocore.stub import Stubber
+
+    client = boto3.client("glue", region_name="eu-west-1")
+    stub = Stubber(client)
+    stub.add_client_error("get_table", service_error_code="EntityNotFoundException",
+                          service_message="Table %s not found." % table,
+                          expected_params={"DatabaseName": "ecommerce-database", "Name": table})
+    stub.activate()
+    return client, stub
+
+
+def test_athena_audit_of_a_table_no_crawler_created_yet_audits_nothing(dynamodb):
+    # Before the first staging data the staging crawler has created no staging_orders;
+    # Athena would fail the query with TABLE_NOT_FOUND.
+    glue, stub = _glue_without("staging_orders")
+    args = {"layer": "s3_staging", "database": "ecommerce-database", "table": "staging_orders",
+            "athena_workgroup": "wg", "audit_table": "t"}
+    assert athena_audit_load.run(args, {"JOB_NAME": "j", "JOB_RUN_ID": "jr"}, None, dynamodb, glue=glue) == (0, 0)
+    stub.assert_no_pending_responses()

@@ -164,3 +164,37 @@ def test_the_redshift_load_reads_the_manifest_runs_and_their_predecessors_partit
     assert to_redshift.run_predicates(runs[1:])[1] is None
     with pytest.raises(ValueError):
         to_redshift.run_predicates([{"run_id": "x' OR '1'='1"}])
+
+
+def test_a_table_not_created_yet_has_no_new_rows():
+    import logging
+
+    import boto3
+    from botocore.stub import Stubber
+
+    import bookmarks
+
+    catalog = boto3.client("glue", region_name="eu-west-1")
+    with Stubber(catalog) as stub:
+        stub.add_client_error("get_table", service_error_code="EntityNotFoundException",
+                              expected_params={"DatabaseName": "ecommerce-database", "Name": "staging_orders"})
+        glue, job = _Glue([{"order_id": "o-1"}]), _Job()
+        assert bookmarks.read_new_rows(glue, job, "ecommerce-database", "staging_orders", to_redshift.STAGING_CONTEXT,
+                                       logging.getLogger("test"), catalog=catalog) is None
+    assert glue.reads == [] and job.commits == 1
+
+
+def test_catalog_errors_other_than_a_missing_table_fail_the_job():
+    import boto3
+    from botocore.exceptions import ClientError
+    from botocore.stub import Stubber
+
+    import glue_catalog
+
+    catalog = boto3.client("glue", region_name="eu-west-1")
+    with Stubber(catalog) as stub:
+        stub.add_client_error("get_table", service_error_code="AccessDeniedException")
+        with pytest.raises(ClientError):
+            glue_catalog.table_exists(catalog, "ecommerce-database", "staging_orders")
+        stub.add_response("get_table", {"Table": {"Name": "staging_orders"}})
+        assert glue_catalog.table_exists(catalog, "ecommerce-database", "staging_orders")

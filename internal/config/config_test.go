@@ -190,3 +190,24 @@ func TestStagesOtherThanTheDefaultPrefixEveryName(t *testing.T) {
 		t.Errorf("resourcePrefix does not replace the stage prefix: %+v", n)
 	}
 }
+
+// The enum tags are what validation and the README list; the typed
+// constants are what the stacks compare with. Both must name the same values.
+func TestEnumTagsListTheTypedValues(t *testing.T) {
+	typed := map[string][]string{
+		"removalPolicy":       {string(RemovalRetain), string(RemovalDestroy)},
+		"streamMode":          {string(StreamProvisioned), string(StreamOnDemand)},
+		"triggerMode":         {string(TriggerBatchCompletion), string(TriggerContinuous)},
+		"warehouseMode":       {string(WarehouseServerless), string(WarehouseExistingServerless), string(WarehouseExistingCluster)},
+		"pythonShellCapacity": {string(ShellCapacitySixteenth), string(ShellCapacityOne)},
+	}
+	for key, values := range typed {
+		f, ok := fieldByKey(key)
+		if !ok {
+			t.Fatalf("no config key %s", key)
+		}
+		if got := strings.Join(values, ","); f.Enum != got {
+			t.Errorf("%s: enum tag %q, typed values %q", key, f.Enum, got)
+		}
+	}
+}

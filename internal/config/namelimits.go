@@ -71,13 +71,13 @@ var derivedNames = []struct {
 	of    func(n Names) string
 }{
 	{"Workflow", nameLimit{"Glue trigger", 1, 255, glueChars, "letters, digits, '_', '.', '-'"},
-		func(n Names) string { return n.Workflow + "-then-" + n.RedshiftStagingToFinalJob }},
+		func(n Names) string { return n.StepTrigger(n.RedshiftStagingToFinalJob) }},
 	{"Pipeline", nameLimit{"CloudWatch log group", 1, 512, logGroupChars, "letters, digits, '_', '.', '/', '#', '-'"},
-		func(n Names) string { return "/aws/lambda/" + n.Pipeline + "-shared-modules-deployment" }},
+		func(n Names) string { return n.LogGroup(LambdaLogs, "shared-modules-deployment") }},
 	{"Pipeline", nameLimit{"KMS alias", 7, 256, aliasChars, "letters, digits, '/', '_', '-'"},
-		func(n Names) string { return "alias/" + n.Pipeline }},
+		func(n Names) string { return n.DataKeyAlias() }},
 	{"Warehouse", nameLimit{"KMS alias", 7, 256, aliasChars, "letters, digits, '/', '_', '-'"},
-		func(n Names) string { return "alias/" + n.Warehouse + "-warehouse" }},
+		func(n Names) string { return n.WarehouseKeyAlias() }},
 }
 
 // Longest account id and region name a bucket name gets at deploy time

@@ -27,6 +27,30 @@ type Names struct {
 	Warehouse string
 }
 
+// Prefixes of the data buckets. The source system drops a completion
+// object under CompletionPrefix at the end of every batch, which starts the
+// workflow and closes the open run id; Firehose writes the records it could
+// not transform or convert under ErrorsPrefix.
+const (
+	// OrdersPrefix holds the orders, in the landing and the staging area.
+	OrdersPrefix     = "orders/"
+	CompletionPrefix = "batch-completion/"
+	ErrorsPrefix     = "errors/"
+	// CopyPrefix is where the Spark job stages the Parquet files Redshift COPYs.
+	CopyPrefix = "redshift-copy/"
+	// ManifestPrefix in the staging bucket holds one object per workflow
+	// run: the runs its landing audit counted, which every later step
+	// counts too.
+	ManifestPrefix = "manifests/"
+)
+
+// Services whose log groups the pipeline names (see Names.LogGroup).
+const (
+	LambdaLogs   = "lambda"
+	FirehoseLogs = "kinesisfirehose"
+	FlowLogs     = "vpcflowlogs"
+)
+
 // DefaultStage is the stage whose resources keep the seed's names.
 func DefaultStage() string {
 	f, _ := fieldByKey("stage")
@@ -80,4 +104,77 @@ func (c Config) Names() Names {
 		Pipeline:  c.ResourcePrefix + "orders-pipeline-" + c.Stage,
 		Warehouse: c.ResourcePrefix + "orders-" + c.Stage,
 	}
+}
+
+// Stack is the CloudFormation name of one layer's stack.
+func (n Names) Stack(layer string) string { return n.Pipeline + "-" + layer }
+
+// DataKeyAlias is the alias of the pipeline's data key. Other stacks name
+// the key by it where a literal is needed (the Athena workgroup).
+func (n Names) DataKeyAlias() string { return "alias/" + n.Pipeline }
+
+// WarehouseKeyAlias is the alias of the warehouse's own key.
+func (n Names) WarehouseKeyAlias() string { return "alias/" + n.Warehouse + "-warehouse" }
+
+// LogGroup is "/aws/<service>/<prefix>orders-pipeline-<stage>-<name>". The
+// data key's policy lets CloudWatch Logs use it for exactly these names.
+func (n Names) LogGroup(service, name string) string {
+	return "/aws/" + service + "/" + n.Pipeline + "-" + name
+}
+
+// StartTrigger is the workflow's EVENT trigger.
+func (n Names) StartTrigger() string { return n.Workflow + "-start" }
+
+// StepTrigger is the conditional trigger that runs one step of the workflow.
+func (n Names) StepTrigger(step string) string { return n.Workflow + "-then-" + step }
+
+// WorkflowStep is one crawler or job of the workflow.
+type WorkflowStep struct {
+	Name    string
+	Crawler bool
+}
+
+// WorkflowSteps is the one definition of the workflow's order, the seed's
+// layer 3: each step starts when the one before it has succeeded. The
+// orchestration stack builds the chain in this order, the operations stack
+// watches its jobs and crawlers, and the continuous loop restarts on its
+// last job.
+func (n Names) WorkflowSteps() []WorkflowStep {
+	return []WorkflowStep{
+		{Name: n.LandingCrawler, Crawler: true},
+		{Name: n.LandingAuditJob},
+		{Name: n.LandingToStagingJob},
+		{Name: n.StagingCrawler, Crawler: true},
+		{Name: n.StagingAuditJob},
+		{Name: n.StagingToRedshiftJob},
+		{Name: n.RedshiftStagingAuditJob},
+		{Name: n.RedshiftStagingToFinalJob},
+		{Name: n.RedshiftFinalAuditJob},
+	}
+}
+
+// WorkflowJobs are the workflow's jobs in order, crawlers excluded.
+func (n Names) WorkflowJobs() []string { return n.workflowSteps(false) }
+
+// WorkflowCrawlers are the workflow's crawlers in order.
+func (n Names) WorkflowCrawlers() []string { return n.workflowSteps(true) }
+
+func (n Names) workflowSteps(crawlers bool) []string {
+	var out []string
+	for _, s := range n.WorkflowSteps() {
+		if s.Crawler == crawlers {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
+// LastJob is the job whose success ends a workflow run.
+func (n Names) LastJob() string {
+	steps := n.WorkflowSteps()
+	last := steps[len(steps)-1]
+	if last.Crawler {
+		panic("the workflow must end with a job, not the crawler " + last.Name)
+	}
+	return last.Name
 }

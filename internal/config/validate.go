@@ -138,11 +138,11 @@ func (c Config) crossChecks() []error {
 		errs = append(errs, fmt.Errorf("config key %q: got %d zones; allowed: empty or exactly three (Redshift Serverless needs three)", "availabilityZones", n))
 	}
 	switch c.WarehouseMode {
-	case "existing-serverless":
+	case WarehouseExistingServerless:
 		if c.ExistingWorkgroupName == "" {
 			errs = append(errs, fmt.Errorf("config key %q: required when warehouseMode is existing-serverless", "existingWorkgroupName"))
 		}
-	case "existing-cluster":
+	case WarehouseExistingCluster:
 		if c.ExistingClusterIdentifier == "" {
 			errs = append(errs, fmt.Errorf("config key %q: required when warehouseMode is existing-cluster", "existingClusterIdentifier"))
 		}
@@ -153,13 +153,13 @@ func (c Config) crossChecks() []error {
 	if (c.ContinuousLoopEnableCron == "") != (c.ContinuousLoopDisableCron == "") {
 		errs = append(errs, fmt.Errorf("config key %q: set both continuousLoopEnableCron and continuousLoopDisableCron, or neither", "continuousLoopDisableCron"))
 	}
-	if need := c.ContinuousLoopRpuHours(); c.TriggerMode == "continuous" && c.WarehouseMode == "serverless" && c.RedshiftDailyUsageLimitRpu < need {
+	if need := c.ContinuousLoopRpuHours(); c.TriggerMode == TriggerContinuous && c.WarehouseMode == WarehouseServerless && c.RedshiftDailyUsageLimitRpu < need {
 		errs = append(errs, fmt.Errorf("config key %q: %d RPU-hours a day would deactivate the workgroup within hours of the continuous loop: "+
 			"a loop run starts every %d minutes or so and keeps %d RPUs busy about %d minutes, about %d RPU-hours a day; "+
 			"set redshiftDailyUsageLimitRpuHours to at least %d (a ceiling, not a charge), or use triggerMode=batch-completion",
 			"redshiftDailyUsageLimitRpuHours", c.RedshiftDailyUsageLimitRpu, loopRunMinutes, c.RedshiftBaseCapacityRpu, loopRedshiftMinutes, need, need))
 	}
-	if c.ContinuousLoopEnableCron != "" && c.TriggerMode != "continuous" {
+	if c.ContinuousLoopEnableCron != "" && c.TriggerMode != TriggerContinuous {
 		errs = append(errs, fmt.Errorf("config key %q: a loop schedule only applies with triggerMode=continuous", "continuousLoopEnableCron"))
 	}
 	return errs

@@ -21,8 +21,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/orders-pipeline/orders-pipeline/internal/localserver"
+	pipelineconfig "github.com/orders-pipeline/orders-pipeline/internal/config"
 	"github.com/orders-pipeline/orders-pipeline/internal/orders"
+	"github.com/orders-pipeline/orders-pipeline/internal/testserver"
 )
 
 // The publisher runs against real local stand-ins: kinesalite for the
@@ -184,7 +185,7 @@ func (p *faultProxy) injectedFailures() int {
 func startStand(t *testing.T, fail func(string) bool) *stand {
 	t.Helper()
 	events := &eventLog{}
-	kin, s3srv := localserver.Kinesalite(t), localserver.S3rver(t)
+	kin, s3srv := testserver.Kinesalite(t), testserver.S3rver(t)
 	kURL, _ := url.Parse(kin.URL)
 	sURL, _ := url.Parse(s3srv.URL)
 	proxy := &faultProxy{target: kURL, events: events, fail: fail}
@@ -310,7 +311,7 @@ func (st *stand) readStream(t *testing.T) []streamRecord {
 func (st *stand) manifests(t *testing.T) map[string]Manifest {
 	t.Helper()
 	ctx := context.Background()
-	list, err := st.s3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(testBucket), Prefix: aws.String(CompletionPrefix)})
+	list, err := st.s3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(testBucket), Prefix: aws.String(pipelineconfig.CompletionPrefix)})
 	if err != nil {
 		t.Fatal(err)
 	}

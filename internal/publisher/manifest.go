@@ -11,11 +11,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/orders-pipeline/orders-pipeline/internal/config"
 )
-
-// CompletionPrefix is the landing-bucket folder whose new objects start the
-// Glue workflow (the seed's orders-eventbridge-rule matches on it).
-const CompletionPrefix = "batch-completion/"
 
 // Manifest is the completion object of one batch.
 type Manifest struct {
@@ -64,7 +61,7 @@ func NewBatchID(start time.Time, random uint32) string {
 }
 
 // ManifestKey is where a batch's completion object goes.
-func ManifestKey(batchID string) string { return CompletionPrefix + batchID + ".json" }
+func ManifestKey(batchID string) string { return config.CompletionPrefix + batchID + ".json" }
 
 // PutObjectAPI is the part of the S3 client the publisher uses.
 type PutObjectAPI interface {

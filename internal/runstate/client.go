@@ -8,6 +8,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
+// Environment variables of the functions that use the run state. The
+// stack that sets them names them by these constants.
+const (
+	// EnvTable names the run-state table (transformer and run rotator).
+	EnvTable = "RUN_STATE_TABLE"
+	// EnvCacheSeconds is how long the transformer caches the open run id.
+	EnvCacheSeconds = "RUN_ID_CACHE_SECONDS"
+)
+
 // ClientFromEnv builds the DynamoDB client of a Lambda function from the
 // variables the Lambda service sets (AWS_REGION and the execution role's
 // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), plus the

@@ -20,14 +20,6 @@ import (
 	"github.com/orders-pipeline/orders-pipeline/lambdas/auditscanner/reconcile"
 )
 
-// Environment the stack sets on the function.
-const (
-	envTable        = "AUDIT_TABLE_NAME"
-	envSuccessTopic = "SUCCESS_TOPIC_ARN"
-	envFailureTopic = "FAILURE_TOPIC_ARN"
-	envClaimTimeout = "CLAIM_TIMEOUT_SECONDS"
-)
-
 // requestTimeout bounds each attempt of every DynamoDB and SNS call, well
 // inside the function's timeout: a server that stops answering fails the
 // record, which is reported and retried, instead of the whole invocation.
@@ -48,14 +40,14 @@ func main() {
 
 func newScanner(ctx context.Context) (reconcile.Scanner, error) {
 	env := map[string]string{}
-	for _, k := range []string{envTable, envSuccessTopic, envFailureTopic, envClaimTimeout} {
+	for _, k := range []string{reconcile.EnvTable, reconcile.EnvSuccessTopic, reconcile.EnvFailureTopic, reconcile.EnvClaimTimeout} {
 		if env[k] = os.Getenv(k); env[k] == "" {
 			return reconcile.Scanner{}, fmt.Errorf("environment variable %s is not set", k)
 		}
 	}
-	timeout, err := strconv.Atoi(env[envClaimTimeout])
+	timeout, err := strconv.Atoi(env[reconcile.EnvClaimTimeout])
 	if err != nil || timeout <= 0 {
-		return reconcile.Scanner{}, fmt.Errorf("%s = %q is not a positive number of seconds", envClaimTimeout, env[envClaimTimeout])
+		return reconcile.Scanner{}, fmt.Errorf("%s = %q is not a positive number of seconds", reconcile.EnvClaimTimeout, env[reconcile.EnvClaimTimeout])
 	}
 	// AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SNS, when set, point the
 	// clients elsewhere (the tests' local servers).
@@ -67,13 +59,13 @@ func newScanner(ctx context.Context) (reconcile.Scanner, error) {
 	return reconcile.Scanner{
 		Table: reconcile.Table{
 			Client:       dynamodb.NewFromConfig(cfg),
-			Name:         env[envTable],
+			Name:         env[reconcile.EnvTable],
 			ClaimTimeout: time.Duration(timeout) * time.Second,
 		},
 		Topics: reconcile.Topics{
 			Client:  sns.NewFromConfig(cfg, reconcile.PublishOnce),
-			Success: env[envSuccessTopic],
-			Failure: env[envFailureTopic],
+			Success: env[reconcile.EnvSuccessTopic],
+			Failure: env[reconcile.EnvFailureTopic],
 		},
 		Log: slog.New(slog.NewJSONHandler(os.Stdout, nil)),
 	}, nil

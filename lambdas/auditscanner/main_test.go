@@ -10,7 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/orders-pipeline/orders-pipeline/internal/audit"
-	"github.com/orders-pipeline/orders-pipeline/internal/localserver"
+	"github.com/orders-pipeline/orders-pipeline/internal/testserver"
 	"github.com/orders-pipeline/orders-pipeline/lambdas/auditscanner/reconcile"
 	rt "github.com/orders-pipeline/orders-pipeline/lambdas/auditscanner/reconcile/reconciletest"
 )
@@ -20,13 +20,13 @@ import (
 // standard endpoint variables.
 func TestBootstrapUnderTheEmulator(t *testing.T) {
 	e := rt.Start(t)
-	fn := localserver.RIE(t, localserver.BuildHostBinary(t, "lambdas/auditscanner"),
+	fn := testserver.RIE(t, testserver.BuildHostBinary(t, "lambdas/auditscanner"),
 		"AWS_ENDPOINT_URL_DYNAMODB="+e.Dynalite.URL,
 		"AWS_ENDPOINT_URL_SNS="+e.Goaws.URL,
-		envTable+"="+rt.Table,
-		envSuccessTopic+"="+rt.TopicArn(rt.SuccessTopic),
-		envFailureTopic+"="+rt.TopicArn(rt.FailureTopic),
-		envClaimTimeout+"=30",
+		reconcile.EnvTable+"="+rt.Table,
+		reconcile.EnvSuccessTopic+"="+rt.TopicArn(rt.SuccessTopic),
+		reconcile.EnvFailureTopic+"="+rt.TopicArn(rt.FailureTopic),
+		reconcile.EnvClaimTimeout+"=30",
 	)
 	e.Put(t, rt.AuditItem("run-rie", audit.S3Landing, 3))
 	staging := rt.AuditItem("run-rie", audit.S3Staging, 2)
@@ -53,9 +53,9 @@ func TestBootstrapUnderTheEmulator(t *testing.T) {
 }
 
 func TestMissingSettingStopsTheFunction(t *testing.T) {
-	t.Setenv(envTable, "")
-	if _, err := newScanner(t.Context()); err == nil || !strings.Contains(err.Error(), envTable) {
-		t.Fatalf("newScanner without %s: %v", envTable, err)
+	t.Setenv(reconcile.EnvTable, "")
+	if _, err := newScanner(t.Context()); err == nil || !strings.Contains(err.Error(), reconcile.EnvTable) {
+		t.Fatalf("newScanner without %s: %v", reconcile.EnvTable, err)
 	}
 }
 
@@ -64,10 +64,10 @@ func TestMissingSettingStopsTheFunction(t *testing.T) {
 func scannerAt(t *testing.T, dynamo, sns string) reconcile.Scanner {
 	t.Helper()
 	for k, v := range map[string]string{
-		"AWS_REGION": localserver.GoawsRegion, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_SESSION_TOKEN": "",
+		"AWS_REGION": testserver.GoawsRegion, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_SESSION_TOKEN": "",
 		"AWS_PROFILE": "", "AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_ENDPOINT_URL": "",
 		"AWS_ENDPOINT_URL_DYNAMODB": dynamo, "AWS_ENDPOINT_URL_SNS": sns, "AWS_MAX_ATTEMPTS": "", "AWS_RETRY_MODE": "",
-		envTable: rt.Table, envSuccessTopic: rt.TopicArn(rt.SuccessTopic), envFailureTopic: rt.TopicArn(rt.FailureTopic), envClaimTimeout: "30",
+		reconcile.EnvTable: rt.Table, reconcile.EnvSuccessTopic: rt.TopicArn(rt.SuccessTopic), reconcile.EnvFailureTopic: rt.TopicArn(rt.FailureTopic), reconcile.EnvClaimTimeout: "30",
 	} {
 		t.Setenv(k, v)
 	}

@@ -20,11 +20,11 @@ func main() {
 		log.Error("creating the DynamoDB client", "error", err)
 		os.Exit(1)
 	}
-	store := &runstate.Store{Client: client, Table: os.Getenv("RUN_STATE_TABLE")}
+	store := &runstate.Store{Client: client, Table: os.Getenv(runstate.EnvTable)}
 	trigger := rotate.Trigger{
-		LandingBucket:    os.Getenv("LANDING_BUCKET"),
-		CompletionPrefix: os.Getenv("COMPLETION_PREFIX"),
-		LastJob:          os.Getenv("LAST_JOB_NAME"),
+		LandingBucket:    os.Getenv(rotate.EnvLandingBucket),
+		CompletionPrefix: os.Getenv(rotate.EnvCompletionPrefix),
+		LastJob:          os.Getenv(rotate.EnvLastJob),
 	}
 	lambda.Start(func(ctx context.Context, ev events.EventBridgeEvent) (runstate.Rotation, error) {
 		rot, err := rotate.Rotate(ctx, store, trigger, ev)

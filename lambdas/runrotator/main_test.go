@@ -5,17 +5,18 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/orders-pipeline/orders-pipeline/internal/localserver"
 	"github.com/orders-pipeline/orders-pipeline/internal/runstate"
 	"github.com/orders-pipeline/orders-pipeline/internal/runstate/runstatetest"
+	"github.com/orders-pipeline/orders-pipeline/internal/testserver"
+	"github.com/orders-pipeline/orders-pipeline/lambdas/runrotator/rotate"
 )
 
 // The built bootstrap rotates the run in dynalite for a completion event
 // delivered through the Lambda Runtime Interface Emulator, once per event id.
 func TestBootstrapUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 	table := runstatetest.New(t)
-	fn := localserver.RIE(t, localserver.BuildHostBinary(t, "lambdas/runrotator"),
-		"RUN_STATE_TABLE="+table.Name, "LANDING_BUCKET=landing", "COMPLETION_PREFIX=batch-completion/",
+	fn := testserver.RIE(t, testserver.BuildHostBinary(t, "lambdas/runrotator"),
+		runstate.EnvTable+"="+table.Name, rotate.EnvLandingBucket+"=landing", rotate.EnvCompletionPrefix+"=batch-completion/",
 		"AWS_ENDPOINT_URL_DYNAMODB="+table.Endpoint)
 	event := []byte(`{"version":"0","id":"6a7e8feb-b491-4cf7-a9f1-bf3703467718","detail-type":"Object Created","source":"aws.s3",
 		"account":"123456789012","time":"2026-11-28T01:30:00Z","region":"us-east-1","resources":["arn:aws:s3:::landing"],

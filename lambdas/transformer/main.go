@@ -42,9 +42,9 @@ func (h handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	ttl, err := strconv.Atoi(os.Getenv("RUN_ID_CACHE_SECONDS"))
+	ttl, err := strconv.Atoi(os.Getenv(runstate.EnvCacheSeconds))
 	if err != nil {
-		log.Error("RUN_ID_CACHE_SECONDS must be a number of seconds", "error", err)
+		log.Error(runstate.EnvCacheSeconds+" must be a number of seconds", "error", err)
 		os.Exit(1)
 	}
 	client, err := runstate.ClientFromEnv(os.Getenv)
@@ -54,7 +54,7 @@ func main() {
 	}
 	lambda.Start(handler{
 		runID: &runstate.Cache{
-			Store: &runstate.Store{Client: client, Table: os.Getenv("RUN_STATE_TABLE")},
+			Store: &runstate.Store{Client: client, Table: os.Getenv(runstate.EnvTable)},
 			TTL:   time.Duration(ttl) * time.Second,
 		},
 		log: log,

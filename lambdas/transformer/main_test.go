@@ -11,9 +11,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/orders-pipeline/orders-pipeline/internal/construct/gofunction"
-	"github.com/orders-pipeline/orders-pipeline/internal/localserver"
 	"github.com/orders-pipeline/orders-pipeline/internal/runstate"
 	"github.com/orders-pipeline/orders-pipeline/internal/runstate/runstatetest"
+	"github.com/orders-pipeline/orders-pipeline/internal/testserver"
 )
 
 // The built bootstrap answers a real invocation through the Lambda Runtime
@@ -22,8 +22,8 @@ import (
 // must not fail the invocation.
 func TestBootstrapUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 	table := runstatetest.New(t)
-	fn := localserver.RIE(t, localserver.BuildHostBinary(t, "lambdas/transformer"),
-		"RUN_STATE_TABLE="+table.Name, "RUN_ID_CACHE_SECONDS=5", "AWS_ENDPOINT_URL_DYNAMODB="+table.Endpoint)
+	fn := testserver.RIE(t, testserver.BuildHostBinary(t, "lambdas/transformer"),
+		runstate.EnvTable+"="+table.Name, runstate.EnvCacheSeconds+"=5", "AWS_ENDPOINT_URL_DYNAMODB="+table.Endpoint)
 	order := `{"order_id":"bee482f1-833c-4395-9d85-0ca6b963d6e7","products":[{"product_code":"P-1","quantity":2,"unit_price":9.99}]}`
 	payload := fmt.Sprintf(`{"invocationId":"inv-1","deliveryStreamArn":"arn:aws:firehose:us-east-1:123456789012:deliverystream/orders-firehose","region":"us-east-1","records":[
 		{"recordId":"r1","approximateArrivalTimestamp":1795000000000,"data":%q,
@@ -71,7 +71,7 @@ func TestBootstrapUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 
 // The deployed binary (linux/arm64, as the CDK bundles it) stays under 10 MB.
 func TestBootstrapSize(t *testing.T) {
-	root, err := localserver.ModuleRoot()
+	root, err := testserver.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-const echoPkg = "internal/localserver/echofn"
+const echoPkg = "internal/testserver/echofn"
 
 func root(t *testing.T) string {
 	t.Helper()

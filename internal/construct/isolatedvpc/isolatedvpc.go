@@ -27,8 +27,9 @@ type Props struct {
 	LogKey awskms.IKey
 	// LogRetention is how long flow logs are kept.
 	LogRetention awslogs.RetentionDays
-	// Destroy deletes the flow-log group with the stack.
-	Destroy bool
+	// RemovalPolicy is what happens to the flow-log group with its stack;
+	// empty retains it.
+	RemovalPolicy awscdk.RemovalPolicy
 }
 
 // VPC is the network and its flow-log group.
@@ -40,9 +41,9 @@ type VPC struct {
 // New defines the VPC.
 func New(scope constructs.Construct, id string, props Props) VPC {
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	removal := awscdk.RemovalPolicy_RETAIN
-	if props.Destroy {
-		removal = awscdk.RemovalPolicy_DESTROY
+	removal := props.RemovalPolicy
+	if removal == "" {
+		removal = awscdk.RemovalPolicy_RETAIN
 	}
 	// CloudWatch Logs encrypts with the key as its regional service principal.
 	logs := awsiam.NewServicePrincipal(jsii.String("logs."+*awscdk.Stack_Of(c).Region()+".amazonaws.com"), nil)

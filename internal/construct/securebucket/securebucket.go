@@ -32,9 +32,9 @@ type Props struct {
 	ExpirationDays int
 	// NoncurrentVersionDays expires replaced or deleted versions; 0 means 30.
 	NoncurrentVersionDays int
-	// Destroy deletes the bucket and its objects with the stack (throwaway
-	// environments); otherwise the bucket is retained.
-	Destroy bool
+	// RemovalPolicy is what happens to the bucket with its stack: DESTROY
+	// empties and deletes it (throwaway environments); empty retains it.
+	RemovalPolicy awscdk.RemovalPolicy
 }
 
 // New defines the bucket.
@@ -54,9 +54,9 @@ func New(scope constructs.Construct, id string, props Props) awss3.Bucket {
 	if props.AccessLogDestination && props.Key != nil {
 		panic("securebucket " + id + ": S3 delivers no server access logs to an SSE-KMS bucket; leave Key nil")
 	}
-	removal := awscdk.RemovalPolicy_RETAIN
-	if props.Destroy {
-		removal = awscdk.RemovalPolicy_DESTROY
+	removal := props.RemovalPolicy
+	if removal == "" {
+		removal = awscdk.RemovalPolicy_RETAIN
 	}
 	bp := &awss3.BucketProps{
 		BucketName:        props.BucketName,
@@ -73,7 +73,7 @@ func New(scope constructs.Construct, id string, props Props) awss3.Bucket {
 		// created) is already on if a retention is ever required.
 		ObjectLockEnabled: jsii.Bool(!props.AccessLogDestination),
 		RemovalPolicy:     removal,
-		AutoDeleteObjects: jsii.Bool(props.Destroy),
+		AutoDeleteObjects: jsii.Bool(removal == awscdk.RemovalPolicy_DESTROY),
 	}
 	if props.Key != nil {
 		bp.Encryption = awss3.BucketEncryption_KMS

@@ -20,7 +20,7 @@ func synth(t *testing.T) assertions.Template {
 	stack := awscdk.NewStack(app, jsii.String("Buckets"), nil)
 	logs := New(stack, "Logs", Props{AccessLogDestination: true, ExpirationDays: 90})
 	key := awskms.NewKey(stack, jsii.String("Key"), nil)
-	New(stack, "Data", Props{Key: key, AccessLogs: logs, AccessLogsPrefix: "data/", Destroy: true})
+	New(stack, "Data", Props{Key: key, AccessLogs: logs, AccessLogsPrefix: "data/", RemovalPolicy: awscdk.RemovalPolicy_DESTROY})
 	return assertions.Template_FromStack(stack, nil)
 }
 

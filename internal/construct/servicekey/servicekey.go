@@ -1,4 +1,4 @@
-// Package servicekey makes the customer-managed KMS keys of the pipeline:
+// Package servicekey makes every customer-managed KMS key of the pipeline:
 // rotated yearly, and with a key policy that lets only AWS services create
 // grants on them (Control Tower control CT.KMS.PR.3). Services such as
 // Redshift create their grants on the caller's behalf with
@@ -18,16 +18,16 @@ import (
 type Props struct {
 	Alias       string
 	Description string
-	// Destroy schedules the key's deletion with its stack (throwaway
-	// environments); otherwise the key is retained.
-	Destroy bool
+	// RemovalPolicy is what happens to the key with its stack: DESTROY
+	// schedules its deletion (throwaway environments); empty retains it.
+	RemovalPolicy awscdk.RemovalPolicy
 }
 
 // New defines the key.
 func New(scope constructs.Construct, id string, props Props) awskms.Key {
-	removal := awscdk.RemovalPolicy_RETAIN
-	if props.Destroy {
-		removal = awscdk.RemovalPolicy_DESTROY
+	removal := props.RemovalPolicy
+	if removal == "" {
+		removal = awscdk.RemovalPolicy_RETAIN
 	}
 	kp := &awskms.KeyProps{
 		Description:       jsii.String(props.Description),

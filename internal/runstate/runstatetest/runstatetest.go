@@ -9,8 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/orders-pipeline/orders-pipeline/internal/localserver"
 	"github.com/orders-pipeline/orders-pipeline/internal/runstate"
+	"github.com/orders-pipeline/orders-pipeline/internal/testserver"
 )
 
 // Table is a run-state table in a fresh dynalite.
@@ -23,14 +23,14 @@ type Table struct {
 // New starts dynalite and creates the table.
 func New(t testing.TB) Table {
 	t.Helper()
-	srv := localserver.Dynalite(t)
+	srv := testserver.Dynalite(t)
 	client := dynamodb.New(dynamodb.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(srv.URL),
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
 	})
 	name := "orders-run-state"
-	localserver.CreateTable(t, client, &dynamodb.CreateTableInput{
+	testserver.CreateTable(t, client, &dynamodb.CreateTableInput{
 		TableName:            aws.String(name),
 		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String(runstate.PartitionKey), AttributeType: types.ScalarAttributeTypeS}},
 		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String(runstate.PartitionKey), KeyType: types.KeyTypeHash}},

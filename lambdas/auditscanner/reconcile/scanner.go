@@ -9,6 +9,16 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 )
 
+// Environment variables of AuditTableScannerFn, which fill a Scanner. The
+// stack that sets them names them by these constants.
+const (
+	EnvTable        = "AUDIT_TABLE_NAME"
+	EnvSuccessTopic = "SUCCESS_TOPIC_ARN"
+	EnvFailureTopic = "FAILURE_TOPIC_ARN"
+	// EnvClaimTimeout is when a pending claim goes stale, in seconds.
+	EnvClaimTimeout = "CLAIM_TIMEOUT_SECONDS"
+)
+
 // Scanner reconciles a batch of audit stream records.
 type Scanner struct {
 	Table  Table

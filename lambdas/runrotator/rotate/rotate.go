@@ -14,6 +14,15 @@ import (
 	"github.com/orders-pipeline/orders-pipeline/internal/runstate"
 )
 
+// Environment variables of the run rotator, which fill a Trigger. The stack
+// that sets them names them by these constants.
+const (
+	EnvLandingBucket    = "LANDING_BUCKET"
+	EnvCompletionPrefix = "COMPLETION_PREFIX"
+	// EnvLastJob is set in continuous mode only.
+	EnvLastJob = "LAST_JOB_NAME"
+)
+
 // Trigger names what may rotate the run.
 type Trigger struct {
 	LandingBucket    string // bucket whose completion objects close a run

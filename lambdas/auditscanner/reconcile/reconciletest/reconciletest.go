@@ -25,7 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/orders-pipeline/orders-pipeline/internal/audit"
-	"github.com/orders-pipeline/orders-pipeline/internal/localserver"
+	"github.com/orders-pipeline/orders-pipeline/internal/testserver"
 	"github.com/orders-pipeline/orders-pipeline/lambdas/auditscanner/reconcile"
 )
 
@@ -80,7 +80,7 @@ func newInbox(t testing.TB) *Inbox {
 
 // Env is one set of running stand-ins with the audit table created.
 type Env struct {
-	Dynalite, Goaws *localserver.Server
+	Dynalite, Goaws *testserver.Server
 	Inbox           *Inbox
 	Dynamo          *dynamodb.Client
 	// SNS reaches goaws through Faults and sends each request once, as the
@@ -163,16 +163,16 @@ func NewFaults(t testing.TB, target string) *Faults {
 func Start(t testing.TB) *Env {
 	t.Helper()
 	e := &Env{Inbox: newInbox(t)}
-	e.Dynalite = localserver.Dynalite(t)
-	e.Goaws = localserver.Goaws(t,
-		localserver.GoawsTopic{Name: SuccessTopic, Endpoints: []string{e.Inbox.URL}},
-		localserver.GoawsTopic{Name: FailureTopic, Endpoints: []string{e.Inbox.URL}},
+	e.Dynalite = testserver.Dynalite(t)
+	e.Goaws = testserver.Goaws(t,
+		testserver.GoawsTopic{Name: SuccessTopic, Endpoints: []string{e.Inbox.URL}},
+		testserver.GoawsTopic{Name: FailureTopic, Endpoints: []string{e.Inbox.URL}},
 	)
 	e.Faults = NewFaults(t, e.Goaws.URL)
 	creds := credentials.NewStaticCredentialsProvider("test", "test", "")
-	e.Dynamo = dynamodb.New(dynamodb.Options{Region: localserver.GoawsRegion, Credentials: creds, BaseEndpoint: aws.String(e.Dynalite.URL)})
-	e.SNS = sns.New(sns.Options{Region: localserver.GoawsRegion, Credentials: creds, BaseEndpoint: aws.String(e.Faults.URL)}, reconcile.PublishOnce)
-	localserver.CreateTable(t, e.Dynamo, &dynamodb.CreateTableInput{
+	e.Dynamo = dynamodb.New(dynamodb.Options{Region: testserver.GoawsRegion, Credentials: creds, BaseEndpoint: aws.String(e.Dynalite.URL)})
+	e.SNS = sns.New(sns.Options{Region: testserver.GoawsRegion, Credentials: creds, BaseEndpoint: aws.String(e.Faults.URL)}, reconcile.PublishOnce)
+	testserver.CreateTable(t, e.Dynamo, &dynamodb.CreateTableInput{
 		TableName: aws.String(Table),
 		AttributeDefinitions: []types.AttributeDefinition{
 			{AttributeName: aws.String(audit.RunIDKey), AttributeType: types.ScalarAttributeTypeS},
@@ -188,7 +188,7 @@ func Start(t testing.TB) *Env {
 }
 
 // TopicArn is the ARN of a goaws topic.
-func TopicArn(name string) string { return localserver.GoawsTopicArn(name) }
+func TopicArn(name string) string { return testserver.GoawsTopicArn(name) }
 
 // AuditItem is an audit item as an audit job writes it.
 func AuditItem(runID string, layer audit.Layer, count int64) map[string]types.AttributeValue {
@@ -232,7 +232,7 @@ func Record(t testing.TB, eventName, sequence string, item map[string]types.Attr
 	t.Helper()
 	img := StreamImage(t, item)
 	rec := events.DynamoDBEventRecord{
-		AWSRegion: localserver.GoawsRegion, EventID: "event-" + sequence, EventName: eventName,
+		AWSRegion: testserver.GoawsRegion, EventID: "event-" + sequence, EventName: eventName,
 		EventSource: "aws:dynamodb", EventVersion: "1.1",
 		Change: events.DynamoDBStreamRecord{
 			Keys:           map[string]events.DynamoDBAttributeValue{audit.RunIDKey: img[audit.RunIDKey], audit.LayerKey: img[audit.LayerKey]},

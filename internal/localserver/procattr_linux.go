@@ -1,7 +1,0 @@
-package localserver
-
-import "syscall"
-
-func serverProcAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-}

@@ -1,0 +1,9 @@
+//go:build !linux
+
+package testserver
+
+import "syscall"
+
+func serverProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true}
+}

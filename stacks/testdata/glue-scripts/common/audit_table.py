@@ -1,1 +1,0 @@
-# test fixture: a shared module

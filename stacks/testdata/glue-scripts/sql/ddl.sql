@@ -1,1 +1,0 @@
--- test fixture: the SQL asset

@@ -1,0 +1,188 @@
+"""The local servers (one moto server, one throwaway PostgreSQL 15) and the
+resources the templates declare, created in moto from the synthesized
+properties. Every server listens on a free 127.0.0.1 port and is stopped by
+its PID."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+
+from .env import REPO
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stop(proc: subprocess.Popen, timeout: float = 5.0) -> None:
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)  # own process group, started by us
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def wait_http(url: str, proc: subprocess.Popen | None, what: str, log: Path | None = None, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            break
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except Exception:
+            time.sleep(0.1)
+    out = log.read_text()[-3000:] if log and log.exists() else ""
+    raise RuntimeError(f"{what} did not answer on {url}\n{out}")
+
+
+@contextlib.contextmanager
+def moto_server(work_dir: Path, account: str) -> Iterator[str]:
+    """moto in server mode: S3, Kinesis, DynamoDB(+Streams), SNS, SQS, EventBridge, Glue, STS, Secrets Manager."""
+    port = free_port()
+    log = Path(work_dir) / "moto.log"
+    # moto_server with the corrections in rehearsal/moto_fixes.py
+    cmd = [sys.executable, "-m", "rehearsal.moto_fixes", "-H", "127.0.0.1", "-p", str(port)]
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True,
+                                env={**os.environ, "MOTO_ACCOUNT_ID": account,
+                                     "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(url + "/moto-api/", proc, "moto server", log)
+        yield url
+    finally:
+        _stop(proc)
+
+
+def _postgres_bin() -> str:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not found:
+        raise RuntimeError("PostgreSQL server binaries missing: run `make system-tools`")
+    return str(found[-1].parent)
+
+
+@contextlib.contextmanager
+def postgres(work_dir: Path) -> Iterator[str]:
+    """A throwaway PostgreSQL cluster (as root it runs as `postgres`: initdb refuses root)."""
+    bindir = _postgres_bin()
+    base = tempfile.mkdtemp(prefix="rehearsal-pg-")
+    data, sockets, logfile = os.path.join(base, "data"), os.path.join(base, "sock"), os.path.join(base, "server.log")
+    os.mkdir(sockets)
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        prefix = ["runuser", "-u", "postgres", "--"]
+        shutil.chown(base, "postgres")
+        shutil.chown(sockets, "postgres")
+    port = free_port()
+
+    def pg(*args: str) -> None:
+        r = subprocess.run(prefix + list(args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if r.returncode:
+            raise RuntimeError(f"{args[0]} failed: {r.stderr.decode()[-2000:]}")
+
+    try:
+        pg(os.path.join(bindir, "initdb"), "-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale", "C")
+        pg(os.path.join(bindir, "pg_ctl"), "-D", data, "-l", logfile, "-w", "-t", "60", "start", "-o",
+           "-k %s -p %d -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off "
+           "-c synchronous_commit=off -c TimeZone=UTC" % (sockets, port))
+        yield "host=127.0.0.1 port=%d user=postgres dbname=postgres" % port
+    finally:
+        if os.path.exists(os.path.join(data, "postmaster.pid")):
+            subprocess.run(prefix + [os.path.join(bindir, "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+# ---- resources the templates declare --------------------------------------
+
+def provision(env) -> None:
+    """Create in moto what the Storage and Audit stacks declare, with the
+    synthesized (resolved) names and settings, and bind the values moto
+    chooses (stream ARNs, queue URLs) back into the templates."""
+    t = env.templates
+    with env.progress.step("create local resources from cdk.out") as step:
+        n = 0
+        s3 = env.client("s3")
+        for lid in t.resources("storage", "AWS::S3::Bucket"):
+            name = t.name_of("storage", lid)
+            s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": env.region})
+            nc = t.properties("storage", lid).get("NotificationConfiguration", {})
+            if nc.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
+                s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}})
+            n += 1
+        kinesis = env.client("kinesis")
+        for lid in t.resources("storage", "AWS::Kinesis::Stream"):
+            p = t.properties("storage", lid)
+            mode = p.get("StreamModeDetails", {}).get("StreamMode", "PROVISIONED")
+            args = {"StreamName": p["Name"], "StreamModeDetails": {"StreamMode": mode}}
+            if mode == "PROVISIONED":
+                args["ShardCount"] = int(p.get("ShardCount", 1))
+            kinesis.create_stream(**args)
+            kinesis.get_waiter("stream_exists").wait(StreamName=p["Name"], WaiterConfig={"Delay": 0.2, "MaxAttempts": 50})
+            arn = kinesis.describe_stream_summary(StreamName=p["Name"])["StreamDescriptionSummary"]["StreamARN"]
+            t.bind("storage", lid, "Arn", arn)
+            n += 1
+        ddb = env.client("dynamodb")
+        for lid in t.resources("storage", "AWS::DynamoDB::Table"):
+            p = t.properties("storage", lid)
+            name = t.name_of("storage", lid)
+            args = {
+                "TableName": name,
+                "AttributeDefinitions": p["AttributeDefinitions"],
+                "KeySchema": p["KeySchema"],
+                "BillingMode": p.get("BillingMode", "PROVISIONED"),
+            }
+            if args["BillingMode"] == "PROVISIONED":
+                args["ProvisionedThroughput"] = p.get("ProvisionedThroughput", {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5})
+            if "StreamSpecification" in p:
+                args["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": p["StreamSpecification"]["StreamViewType"]}
+            desc = ddb.create_table(**args)["TableDescription"]
+            if desc.get("LatestStreamArn"):
+                t.bind("storage", lid, "StreamArn", desc["LatestStreamArn"])
+            n += 1
+        glue = env.client("glue")
+        for lid in t.resources("storage", "AWS::Glue::Database"):
+            p = t.properties("storage", lid)
+            glue.create_database(CatalogId=p["CatalogId"], DatabaseInput=p["DatabaseInput"])
+            n += 1
+        for lid in t.resources("storage", "AWS::Glue::Table"):
+            p = t.properties("storage", lid)
+            glue.create_table(CatalogId=p["CatalogId"], DatabaseName=p["DatabaseName"], TableInput=p["TableInput"])
+            n += 1
+        sns, sqs = env.client("sns"), env.client("sqs")
+        for lid in t.resources("audit", "AWS::SNS::Topic"):
+            name = t.name_of("audit", lid)
+            arn = sns.create_topic(Name=name)["TopicArn"]
+            t.bind("audit", lid, "Ref", arn)
+            t.bind("audit", lid, "TopicArn", arn)
+            n += 1
+        for suffix in ("audit", "orchestration"):
+            for lid in t.resources(suffix, "AWS::SQS::Queue"):
+                name = t.name_of(suffix, lid)
+                url = sqs.create_queue(QueueName=name)["QueueUrl"]
+                t.bind(suffix, lid, "Ref", url)
+                t.bind(suffix, lid, "QueueUrl", url)
+                n += 1
+        step.moved(resources=n)
