@@ -157,10 +157,9 @@ def test_new_rows_are_returned_and_the_bookmark_waits_for_the_write():
 def test_a_table_not_created_yet_has_no_new_rows():
     import logging
 
+    import bookmarks
     import boto3
     from botocore.stub import Stubber
-
-    import bookmarks
 
     catalog = boto3.client("glue", region_name="eu-west-1")
     with Stubber(catalog) as stub:
@@ -174,10 +173,9 @@ def test_a_table_not_created_yet_has_no_new_rows():
 
 def test_catalog_errors_other_than_a_missing_table_fail_the_job():
     import boto3
+    import glue_catalog
     from botocore.exceptions import ClientError
     from botocore.stub import Stubber
-
-    import glue_catalog
 
     catalog = boto3.client("glue", region_name="eu-west-1")
     with Stubber(catalog) as stub:

@@ -23,7 +23,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from .lambda_rie import FunctionError, Lambda, function_by_package
+from .lambda_rie import FunctionError, Lambda
 
 UTC = dt.timezone.utc
 
@@ -504,7 +504,7 @@ class Firehose:
         ev, by_id = self._invocation(recs)
         self.stats.invocations += 1
         attempts, last_err, resp = 0, "", None
-        for attempt in range(self.s.retries + 1):
+        for _ in range(self.s.retries + 1):
             attempts += 1
             self.stats.invocation_attempts += 1
             try:

@@ -18,8 +18,6 @@ import urllib.request
 from pathlib import Path
 from typing import Iterator
 
-from .env import REPO
-
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -9,13 +9,11 @@ import json
 from decimal import Decimal
 
 import pytest
-
 from rehearsal import smoke, verify
 from rehearsal.audit_stream import AuditStream, Notification, event_pattern
 from rehearsal.cdkout import Templates
 from rehearsal.env import REPO
-from rehearsal.firehose import (ConversionError, FirehoseSettings, convert_object, evaluate_prefix, parse_hive_type,
-                                parse_openx_timestamp)
+from rehearsal.firehose import ConversionError, FirehoseSettings, convert_object, evaluate_prefix, parse_hive_type, parse_openx_timestamp
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ import io
 import json
 
 import pytest
-
 from rehearsal.pipeline import verdict
 from rehearsal.report import table, work_ratios
 
@@ -105,7 +104,7 @@ def test_b_rows_lost_before_staging_fail_every_later_layer(scenario, hooks, env)
 
     hooks.set({"before:orders_landing_to_staging": drop_one_order})
     before = dict(rh.firehose.stats.per_run)
-    p = rh.publish(30, 202)
+    rh.publish(30, 202)
     rh.trigger.wait_events(len(rh.published))
     rh.firehose.drain()
     new_runs = [r for r, n in rh.firehose.stats.per_run.items() if n != before.get(r, 0)]
