@@ -136,7 +136,7 @@ mutation: node-tools go-tools $(BIN)/gremlins ## Mutation testing of the logic p
 	done; rm -rf $(MUTATION_DIR); exit $$status
 
 config-docs: ## Regenerate the configuration reference from internal/config
-	go run ./internal/config/cmd/configdocs README.md
+	go run ./internal/config/cmd/configdocs docs/configuration.md
 
 deploy: node-tools ## Deploy every stack to the account of your AWS credentials
 	$(CDK) deploy --all --require-approval broadening
