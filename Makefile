@@ -43,7 +43,7 @@ smoke: python-tools go-tools ## Smoke test of a deployed stage (needs AWS creden
 
 # Scenario tests of the rehearsal (one set of local servers and Spark per session).
 test-rehearsal: tools synth spark-jars
-	cd test/rehearsal && PYTHONPATH=$(CURDIR)/test/rehearsal $(PYTHON) -m pytest -q -p no:cacheprovider tests
+	cd test/rehearsal && PYTHONPATH=$(CURDIR)/test/rehearsal $(PYTHON) -m pytest -q -p no:cacheprovider tests_glue tests
 
 # Synthesizes the app into a temporary cdk.out and runs the AWS Control Tower
 # proactive controls (cfn-guard and its rules from @cdklabs/cdk-validator-cfnguard)
@@ -136,7 +136,7 @@ mutation: node-tools go-tools $(BIN)/gremlins ## Mutation testing of the logic p
 	done; rm -rf $(MUTATION_DIR); exit $$status
 
 config-docs: ## Regenerate the configuration reference from internal/config
-	go run ./internal/config/cmd/configdocs README.md
+	go run ./internal/config/cmd/configdocs docs/configuration.md
 
 deploy: node-tools ## Deploy every stack to the account of your AWS credentials
 	$(CDK) deploy --all --require-approval broadening

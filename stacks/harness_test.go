@@ -107,11 +107,8 @@ func newPipelineIn(t *testing.T, overrides map[string]any, env *awscdk.Environme
 }
 
 // buildPipeline reads cdk.json like the CLI does, applies overrides and
-// defines every stack; bundle=false skips building the Go Lambdas.
-// Environment-agnostic pipelines get cdk-nag too. With an environment the
-// checks stay off: the suppressions match ARNs in their agnostic form
-// (<AWS::Region>, <AWS::AccountId>), which a known environment renders
-// literally.
+// defines every stack with cdk-nag's checks, as main.go does;
+// bundle=false skips building the Go Lambdas.
 func buildPipeline(overrides map[string]any, bundle bool, env *awscdk.Environment) *Pipeline {
 	app := newApp(overrides, bundle)
 	cfg, err := LoadConfig(app, "..")
@@ -119,9 +116,7 @@ func buildPipeline(overrides map[string]any, bundle bool, env *awscdk.Environmen
 		panic(err)
 	}
 	p := NewPipeline(app, PipelineProps{Config: cfg, Env: env})
-	if env == nil {
-		nag.AddChecks(app)
-	}
+	nag.AddChecks(app)
 	return p
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
@@ -48,6 +49,56 @@ func TestNoUnsuppressedNagFindings(t *testing.T) {
 		if msgs := nagFindings(t, stack); len(msgs) > 0 {
 			t.Errorf("%s has cdk-nag findings:\n%s", *stack.StackName(), strings.Join(msgs, "\n"))
 		}
+	}
+}
+
+// A deploy targets a known account and region (main.go builds the stacks
+// with an Env when the CLI resolved them from the credentials), which the
+// templates name literally (arn:aws:logs:eu-west-1:123456789012:…) where
+// an environment-agnostic synth has <AWS::Region> and the like. The
+// suppressions must match there too, with every optional part switched on.
+func TestNoUnsuppressedNagFindingsInAKnownEnvironment(t *testing.T) {
+	overrides := map[string]any{"availability-zones:account=123456789012:region=eu-west-1": []any{"eu-west-1a", "eu-west-1b", "eu-west-1c"}}
+	for k, v := range everythingOn {
+		overrides[k] = v
+	}
+	p := newPipelineIn(t, overrides, &awscdk.Environment{Account: jsii.String("123456789012"), Region: jsii.String("eu-west-1")})
+	for _, stack := range allStacks(p) {
+		if msgs := nagFindings(t, stack); len(msgs) > 0 {
+			t.Errorf("%s has cdk-nag findings:\n%s", *stack.StackName(), strings.Join(msgs, "\n"))
+		}
+	}
+}
+
+// The suppressions cover no more in a known environment than they do
+// without one: the Glue roles' log-group suppression, on a role of the
+// test's own, still reports the same log groups in another region or
+// account, and other log groups. (An unsuppressed finding stops the
+// pipeline's synth, so the role lives in an app of its own, with the
+// cdk.json flag that makes the partition of a known region literal.)
+func TestKnownEnvironmentSuppressionsAreNoBroader(t *testing.T) {
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{"@aws-cdk/core:enablePartitionLiterals": true}})
+	stack := awscdk.NewStack(app, jsii.String("Probe"), &awscdk.StackProps{Env: &awscdk.Environment{Account: jsii.String("123456789012"), Region: jsii.String("eu-west-1")}})
+	role := awsiam.NewRole(stack, jsii.String("Role"), &awsiam.RoleProps{AssumedBy: awsiam.NewServicePrincipal(jsii.String("glue.amazonaws.com"), nil)})
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("logs:CreateLogStream"),
+		Resources: jsii.Strings(
+			"arn:aws:logs:eu-west-1:123456789012:log-group:/aws-glue/jobs*",
+			"arn:aws:logs:us-east-1:123456789012:log-group:/aws-glue/jobs*",
+			"arn:aws:logs:eu-west-1:210987654321:log-group:/aws-glue/jobs*",
+			"arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda*"),
+	}))
+	suppressGlueRoleFindings(role)
+	nag.AddChecks(app)
+	got := strings.Join(nagFindings(t, stack), "\n")
+	for _, w := range []string{"us-east-1:123456789012:log-group:/aws-glue/jobs*", "eu-west-1:210987654321:log-group:/aws-glue/jobs*", "eu-west-1:123456789012:log-group:/aws/lambda*"} {
+		if !strings.Contains(got, "AwsSolutions-IAM5[Resource::arn:aws:logs:"+w+"]") {
+			t.Errorf("no finding for %s:\n%s", w, got)
+		}
+	}
+	// The stack's own /aws-glue/jobs log groups are the one suppressed.
+	if n := strings.Count(got, "AwsSolutions-IAM5"); n != 3 {
+		t.Errorf("%d IAM5 findings, want the 3 above:\n%s", n, got)
 	}
 }
 

@@ -60,12 +60,12 @@ func TestPipelineKeyInCDKJSONIsRefused(t *testing.T) {
 }
 
 func TestReadmeConfigTableIsCurrent(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../../docs/configuration.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(readme), ReferenceTable()) {
-		t.Fatal("README.md's configuration reference is stale: run `make config-docs`")
+		t.Fatal("docs/configuration.md's configuration reference is stale: run `make config-docs`")
 	}
 }
 

@@ -8,7 +8,6 @@ counts add up to the publisher's manifests.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path

@@ -19,7 +19,7 @@ import datetime as dt
 import json
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .lambda_rie import FunctionError, Lambda
 

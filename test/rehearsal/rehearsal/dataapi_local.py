@@ -456,7 +456,7 @@ class DataApiLocal:
             try:
                 data = pq.read_table(io.BytesIO(body))
             except Exception as err:  # noqa: BLE001 - Redshift fails the COPY on an unreadable file
-                raise StatementFailed("ERROR: COPY: %s is not a readable Parquet file: %s" % (o.uri, err))
+                raise StatementFailed("ERROR: COPY: %s is not a readable Parquet file: %s" % (o.uri, err)) from err
             if data.num_columns != len(columns):
                 raise StatementFailed("ERROR: COPY: %s has %d columns, %s has %d (Parquet columns map to table columns "
                                       "by position)" % (o.uri, data.num_columns, table, len(columns)))

@@ -35,11 +35,10 @@ import sys
 import time
 import traceback
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
-from .glue_local import catalog as glue_catalog
 from .glue_local import runtime as glue_runtime
 from .glue_local import s3files
 from .glue_local.bookmark_store import BookmarkStore

@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from rehearsal.env import REPO, Progress, local_env
 from rehearsal.pipeline import Rehearsal
 

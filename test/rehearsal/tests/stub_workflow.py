@@ -34,7 +34,6 @@ class StubWorkflow:
 
     def run(self, workflow_run_id, hooks=None):
         import pyarrow.parquet as pq
-
         from rehearsal.pipeline import audit_table_name
 
         s3, ddb = self.env.client("s3"), self.env.client("dynamodb")

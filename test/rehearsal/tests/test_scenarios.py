@@ -68,7 +68,8 @@ def test_a_one_batch_every_layer_success(scenario):
             assert lc["count"] == lc["landing"] and lc["success_messages"] == 1 and lc["failure_messages"] == 0, lc
     succ = [n for n in s["notifications"] if n["outcome"] == "SUCCESS"]
     assert len(succ) == len(rh.layers) * len(runs)
-    assert all(n["subject"].startswith("SUCCESS: ") for n in succ)
+    # The subject leads with outcome, run id and layer (SNS cuts it at 100 characters).
+    assert all(n["subject"].startswith("SUCCESS run %s %s: " % (n["run_id"], n["layer"])) for n in succ), succ
 
 
 # ---- b. loss between layers ----------------------------------------------------------

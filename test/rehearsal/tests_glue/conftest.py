@@ -9,10 +9,8 @@ import io
 import sys
 import urllib.request
 import uuid
-from pathlib import Path
 
 import pytest
-
 from rehearsal.env import REPO, Progress, local_env
 
 sys.path.insert(0, str(REPO / "glue-scripts" / "common"))
@@ -62,7 +60,6 @@ def put_landing_orders(env, folder: str, run_id: str, products_per_order, name: 
     <landing>/orders/<folder>/; returns its URI."""
     import pyarrow as pa
     import pyarrow.parquet as pq
-
     from rehearsal.glue_local import catalog, s3files
 
     table = catalog.get_table(env.client("glue"), DATABASE, "orders")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import time
 
+import athena_counts
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-
-import athena_counts
 from rehearsal.athena_local import AthenaLocal
 from rehearsal.glue_local import s3files
 from rehearsal.workflow import LocalWorkflow

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 
 import pytest
-
 from rehearsal.glue_local import runtime
 from rehearsal.glue_local.bookmark_store import BookmarkStore
 from rehearsal.workflow import SHIM_DIR

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import io
 
-import pytest
-
 import orders_schema
+import pytest
 from rehearsal.glue_local import catalog, s3files
 from rehearsal.glue_local.crawlers import CrawlerStandIn
 

@@ -8,14 +8,13 @@ import sys
 import uuid
 
 import boto3
-import pytest
-from botocore.config import Config
-
 import orders_schema
+import pytest
 import redshift_copy
 import redshift_data
 import sql_script
 import staging_load
+from botocore.config import Config
 from rehearsal.dataapi_local import DataApiLocal
 from rehearsal.env import REPO
 from rehearsal.workflow import LocalWorkflow

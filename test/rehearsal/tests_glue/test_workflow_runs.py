@@ -4,9 +4,8 @@ steps by the ready hooks, and a retry after a job run died before its
 bookmark commit. Each layer is read back through the jobs' own audit code."""
 from __future__ import annotations
 
-import pytest
-
 import audit_table
+import pytest
 from rehearsal.workflow import LocalWorkflow, delete_redshift_staging_row, hide_landing_object, restore_landing_objects
 
 from .conftest import put_landing_orders, reset_moto

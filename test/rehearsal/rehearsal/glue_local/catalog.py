@@ -72,7 +72,6 @@ def folder_partition_values(rel_folder: str, keys: Sequence[str]) -> Optional[Li
 
 def arrow_to_hive(t) -> str:
     """The Hive type a Glue crawler records for an Arrow (Parquet) type."""
-    import pyarrow as pa
     import pyarrow.types as pt
 
     if pt.is_string(t) or pt.is_large_string(t):
