@@ -11,7 +11,7 @@ from rehearsal.glue_local.crawlers import CrawlerStandIn
 
 from .conftest import DATABASE, crawler_definition, put_landing_orders
 
-H = "processing_date=2026-11-28/processing_hour=%s"
+H = "processing_date=2026-11-28/processing_hour=%s/run=%s"
 
 
 def _crawl(env, name_part, state_dir):
@@ -27,24 +27,26 @@ def test_landing_crawler_adds_only_new_partitions_to_the_declared_table(fresh, t
     glue = env.client("glue")
     declared = catalog.get_table(glue, DATABASE, "orders")
     base = s3files.folder(declared["StorageDescriptor"]["Location"])
-    put_landing_orders(env, H % "01", "r1", [1])
-    put_landing_orders(env, H % "01", "r1", [2])
-    put_landing_orders(env, H % "02", "r1", [1])
+    put_landing_orders(env, H % ("01", "r1"), "r1", [1])
+    put_landing_orders(env, H % ("01", "r1"), "r1", [2])
+    put_landing_orders(env, H % ("02", "r1"), "r1", [1])
 
     first = _crawl(env, "landing", tmp_path)
     assert first.work["partitions_added"] == 2 and first.work["objects_listed"] == 3
-    assert _partitions(env, "orders") == [(("2026-11-28", "01"), base + H % "01" + "/"), (("2026-11-28", "02"), base + H % "02" + "/")]
+    assert _partitions(env, "orders") == [(("2026-11-28", "01", "r1"), base + H % ("01", "r1") + "/"),
+                                          (("2026-11-28", "02", "r1"), base + H % ("02", "r1") + "/")]
 
     again = _crawl(env, "landing", tmp_path)
     assert again.work["partitions_added"] == 0
     assert again.work["files_read"] == 3  # CRAWL_EVERYTHING reads every folder again
 
-    put_landing_orders(env, H % "02", "r2", [1])
-    put_landing_orders(env, H % "03", "r2", [1])
-    put_landing_orders(env, H % "03", "r2", [1], name="_SUCCESS")
+    put_landing_orders(env, H % ("02", "r2"), "r2", [1])
+    put_landing_orders(env, H % ("03", "r2"), "r2", [1])
+    put_landing_orders(env, H % ("03", "r2"), "r2", [1], name="_SUCCESS")
     third = _crawl(env, "landing", tmp_path)
-    assert third.work["partitions_added"] == 1
-    assert [v for v, _ in _partitions(env, "orders")] == [("2026-11-28", h) for h in ("01", "02", "03")]
+    assert third.work["partitions_added"] == 2
+    assert [v for v, _ in _partitions(env, "orders")] == [("2026-11-28", h, r) for h, r in (("01", "r1"), ("02", "r1"),
+                                                                                            ("02", "r2"), ("03", "r2"))]
     # The declared schema is kept (UpdateBehavior LOG, InheritFromTable).
     table = catalog.get_table(glue, DATABASE, "orders")
     assert table["StorageDescriptor"]["Columns"] == declared["StorageDescriptor"]["Columns"]
@@ -71,7 +73,7 @@ def test_staging_crawler_creates_staging_orders_and_crawls_new_folders_only(fres
     env = fresh
     definition = crawler_definition(env, "staging")
     assert definition["RecrawlPolicy"]["RecrawlBehavior"] == "CRAWL_NEW_FOLDERS_ONLY"
-    _put_staging(env, H % "01", 3)
+    _put_staging(env, H % ("01", "r1"), 3)
 
     first = _crawl(env, "staging", tmp_path)
     assert (first.work["tables_created"], first.work["partitions_added"], first.work["folders_crawled"]) == (1, 1, 1)
@@ -79,15 +81,16 @@ def test_staging_crawler_creates_staging_orders_and_crawls_new_folders_only(fres
     cols = [(c["Name"], c["Type"]) for c in table["StorageDescriptor"]["Columns"]]
     assert [n for n, _ in cols] == [c for c in orders_schema.STAGING_COLUMN_NAMES if c not in orders_schema.PARTITION_COLUMNS]
     assert dict(cols)["unit_price"] == "decimal(10,2)" and dict(cols)["order_timestamp"] == "timestamp"
-    assert [(k["Name"], k["Type"]) for k in table["PartitionKeys"]] == [("processing_date", "string"), ("processing_hour", "string")]
+    assert [(k["Name"], k["Type"]) for k in table["PartitionKeys"]] == [("processing_date", "string"), ("processing_hour", "string"),
+                                                                          ("run", "string")]
     assert table["Parameters"]["classification"] == "parquet"
 
-    _put_staging(env, H % "02", 2)
-    _put_staging(env, H % "01", 4)  # a new file in a folder crawled before: not re-crawled
+    _put_staging(env, H % ("02", "r1"), 2)
+    _put_staging(env, H % ("01", "r1"), 4)  # a new file in a folder crawled before: not re-crawled
     second = _crawl(env, "staging", tmp_path)
     assert (second.work["folders_crawled"], second.work["files_read"], second.work["partitions_added"]) == (1, 1, 1)
     assert second.work["objects_listed"] == 3  # it still lists the whole target
-    assert [v for v, _ in _partitions(env, "staging_orders")] == [("2026-11-28", "01"), ("2026-11-28", "02")]
+    assert [v for v, _ in _partitions(env, "staging_orders")] == [("2026-11-28", "01", "r1"), ("2026-11-28", "02", "r1")]
 
     third = _crawl(env, "staging", tmp_path)
     assert (third.work["folders_crawled"], third.work["partitions_added"], third.work["tables_created"]) == (0, 0, 0)
