@@ -329,8 +329,9 @@ class AthenaLocal:
             self._write_results(q)
             q.state = "SUCCEEDED"
         except Exception as err:  # noqa: BLE001 - the error text is the query's StateChangeReason
-            q.state = "FAILED"
+            # The reason first: a poll between the two must never see FAILED without it.
             q.reason = _reason(err)
+            q.state = "FAILED"
             log.info("Athena query %s failed: %s\n%s", q.id, q.reason, traceback.format_exc())
         finally:
             q.engine_ms = int((time.monotonic() - started) * 1000)

@@ -364,8 +364,9 @@ class DataApiLocal:
                         self._work(sub, before, self._stats(cur))
                         sub.status = "FINISHED"
                     except (psycopg2.Error, StatementFailed) as err:
-                        sub.status = "FAILED"
+                        # The error first: a poll must never see FAILED without it.
                         sub.error = _pg_error(err) if isinstance(err, psycopg2.Error) else str(err)
+                        sub.status = "FAILED"
                         failed = sub
                     finally:
                         sub.ended = time.time()
@@ -378,9 +379,9 @@ class DataApiLocal:
                 stmt.status = "FINISHED"
             else:
                 conn.rollback()
-                stmt.status, stmt.error = "FAILED", failed.error
+                stmt.error, stmt.status = failed.error, "FAILED"
         except Exception as err:  # noqa: BLE001 - a connection failure fails the statement, visibly
-            stmt.status, stmt.error = "FAILED", "ERROR: %s" % (_pg_error(err) if hasattr(err, "diag") else err)
+            stmt.error, stmt.status = "ERROR: %s" % (_pg_error(err) if hasattr(err, "diag") else err), "FAILED"
             log.exception("local Data API statement %s", stmt.id)
         finally:
             if conn is not None:
