@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
+from . import local_http
 from .glue_local import s3files
 
 log = logging.getLogger(__name__)
@@ -180,17 +181,12 @@ class DataApiLocal:
     # ---- server ---------------------------------------------------------------
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         self.create_databases()
-        self._server = ThreadingHTTPServer((host, port), _make_handler(self))
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="dataapi-local-http", daemon=True).start()
-        self.url = "http://%s:%d" % (host, self._server.server_address[1])
+        self._server, self.url = local_http.serve(_make_handler(self), "dataapi-local-http", host, port)
         return self.url
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        local_http.shutdown(self._server)
+        self._server = None
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     # ---- operations -------------------------------------------------------------
