@@ -205,7 +205,7 @@ func newNotificationTopics(stack awscdk.Stack, cfg config.Config, key awskms.IKe
 func warnUnsubscribed(topic awssns.ITopic, what, settings string) {
 	awscdk.Annotations_Of(topic).AddWarningV2(jsii.String("orders-pipeline:unsubscribedTopic"), jsii.String(
 		"No one receives the "+what+" notifications: the topic has no subscriber. Set "+settings+
-			" (e.g. -c "+strings.SplitN(settings, " ", 2)[0]+"=data-team@example.com, or in cdk.json / config/<stage>.json)."), nil)
+			" (e.g. -c "+strings.SplitN(settings, " ", 2)[0]+"=data-team@example.com, or in config/<stage>.json)."), nil)
 }
 
 type emailSubscription struct {

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, List, Optional
 
+from . import local_http
 from .glue_local import catalog, s3files
 
 log = logging.getLogger(__name__)
@@ -191,18 +192,12 @@ class AthenaLocal:
 
     # ---- server -------------------------------------------------------------
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        handler = _make_handler(self)
-        self._server = ThreadingHTTPServer((host, port), handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="athena-local-http", daemon=True).start()
-        self.url = "http://%s:%d" % (host, self._server.server_address[1])
+        self._server, self.url = local_http.serve(_make_handler(self), "athena-local-http", host, port)
         return self.url
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        local_http.shutdown(self._server)
+        self._server = None
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def warm_up(self) -> float:
@@ -329,8 +324,9 @@ class AthenaLocal:
             self._write_results(q)
             q.state = "SUCCEEDED"
         except Exception as err:  # noqa: BLE001 - the error text is the query's StateChangeReason
-            q.state = "FAILED"
+            # The reason first: a poll between the two must never see FAILED without it.
             q.reason = _reason(err)
+            q.state = "FAILED"
             log.info("Athena query %s failed: %s\n%s", q.id, q.reason, traceback.format_exc())
         finally:
             q.engine_ms = int((time.monotonic() - started) * 1000)

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
+from . import local_http
 from .glue_local import s3files
 
 log = logging.getLogger(__name__)
@@ -180,17 +181,12 @@ class DataApiLocal:
     # ---- server ---------------------------------------------------------------
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         self.create_databases()
-        self._server = ThreadingHTTPServer((host, port), _make_handler(self))
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="dataapi-local-http", daemon=True).start()
-        self.url = "http://%s:%d" % (host, self._server.server_address[1])
+        self._server, self.url = local_http.serve(_make_handler(self), "dataapi-local-http", host, port)
         return self.url
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        local_http.shutdown(self._server)
+        self._server = None
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     # ---- operations -------------------------------------------------------------
@@ -364,8 +360,9 @@ class DataApiLocal:
                         self._work(sub, before, self._stats(cur))
                         sub.status = "FINISHED"
                     except (psycopg2.Error, StatementFailed) as err:
-                        sub.status = "FAILED"
+                        # The error first: a poll must never see FAILED without it.
                         sub.error = _pg_error(err) if isinstance(err, psycopg2.Error) else str(err)
+                        sub.status = "FAILED"
                         failed = sub
                     finally:
                         sub.ended = time.time()
@@ -378,9 +375,9 @@ class DataApiLocal:
                 stmt.status = "FINISHED"
             else:
                 conn.rollback()
-                stmt.status, stmt.error = "FAILED", failed.error
+                stmt.error, stmt.status = failed.error, "FAILED"
         except Exception as err:  # noqa: BLE001 - a connection failure fails the statement, visibly
-            stmt.status, stmt.error = "FAILED", "ERROR: %s" % (_pg_error(err) if hasattr(err, "diag") else err)
+            stmt.error, stmt.status = "ERROR: %s" % (_pg_error(err) if hasattr(err, "diag") else err), "FAILED"
             log.exception("local Data API statement %s", stmt.id)
         finally:
             if conn is not None:
