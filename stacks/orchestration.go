@@ -25,6 +25,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/orders-pipeline/orders-pipeline/internal/audit"
 	"github.com/orders-pipeline/orders-pipeline/internal/config"
+	"github.com/orders-pipeline/orders-pipeline/internal/construct/eventqueue"
 	"github.com/orders-pipeline/orders-pipeline/internal/construct/finalqueue"
 	"github.com/orders-pipeline/orders-pipeline/internal/construct/gluechain"
 	"github.com/orders-pipeline/orders-pipeline/internal/construct/gluejob"
@@ -50,6 +51,9 @@ type OrchestrationStackProps struct {
 	// RunState holds the closed runs (run#<id>) the landing audit chooses
 	// from and marks counted.
 	RunState awsdynamodb.ITable
+	// LandingCrawlerEvents and StagingCrawlerEvents receive the object
+	// events of the areas the crawlers read.
+	LandingCrawlerEvents, StagingCrawlerEvents *eventqueue.EventQueue
 	// Warehouse is where the Redshift jobs load.
 	Warehouse WarehouseTarget
 	// RunRotator closes the open run whenever the workflow starts.
@@ -100,7 +104,7 @@ type orchestration struct {
 	roles []awsiam.Role
 	// landingEvents receives the landing bucket's Object Created events
 	// under orders/; the landing audit drains it after writing its counts.
-	landingEvents awssqs.Queue
+	landingEvents *eventqueue.EventQueue
 }
 
 // NewOrchestrationStack defines the orchestration layer.
@@ -213,15 +217,15 @@ var crawlerConfiguration = mustJSON(map[string]any{
 	"Grouping": map[string]any{"TableGroupingPolicy": "CombineCompatibleSchemas"},
 })
 
-// addCrawlers defines the landing and staging crawlers.
+// addCrawlers defines the landing and staging crawlers, both in S3 event
+// mode: after a first full listing, a crawl lists only the folders that the
+// area's object events (a queue each) name, so its work follows what is new
+// and a crawl with no events costs nothing.
 //
 // The landing crawler targets the declared `orders` table (a catalog
 // target) so the schema Firehose converts against is never rewritten: it
-// only logs schema changes and adds partitions. Glue allows incremental
-// crawls (CRAWL_NEW_FOLDERS_ONLY) for S3 targets only, so a catalog target
-// has to crawl everything (S3 event mode, the other way to crawl less,
-// needs the landing bucket's events in an SQS queue). The staging crawler
-// has an S3 target and crawls new folders only.
+// only logs schema changes and adds partitions. The staging crawler has an
+// S3 target and creates staging_orders from the first data.
 func (o *orchestration) addCrawlers() {
 	n := o.names
 	db := n.Database
@@ -229,22 +233,25 @@ func (o *orchestration) addCrawlers() {
 	landingRole := o.newCrawlerRole("LandingCrawlerRole")
 	grantPartitionsAdd(landingRole, db, n.LandingTable)
 	grantPrefixRead(landingRole, o.LandingBucket, config.OrdersPrefix)
+	o.LandingCrawlerEvents.GrantCrawler(landingRole)
 	o.addCrawler("LandingCrawler", &awsglue.CfnCrawlerProps{
 		Name:        jsii.String(n.LandingCrawler),
-		Description: jsii.String("Adds the new processing-time partitions of the S3 landing area to the declared orders table"),
+		Description: jsii.String("Adds the new processing-time and run partitions of the S3 landing area to the declared orders table"),
 		Role:        landingRole.RoleArn(),
 		Targets: &awsglue.CfnCrawler_TargetsProperty{
 			CatalogTargets: []any{&awsglue.CfnCrawler_CatalogTargetProperty{
-				DatabaseName: jsii.String(db),
-				Tables:       jsii.Strings(n.LandingTable),
+				DatabaseName:     jsii.String(db),
+				Tables:           jsii.Strings(n.LandingTable),
+				EventQueueArn:    o.LandingCrawlerEvents.Queue.QueueArn(),
+				DlqEventQueueArn: o.LandingCrawlerEvents.DeadLetters.QueueArn(),
 			}},
 		},
-		RecrawlPolicy: &awsglue.CfnCrawler_RecrawlPolicyProperty{RecrawlBehavior: jsii.String("CRAWL_EVERYTHING")},
 	})
 
 	stagingRole := o.newCrawlerRole("StagingCrawlerRole")
 	grantTablesWrite(stagingRole, db, n.StagingTable)
 	grantPrefixRead(stagingRole, o.StagingBucket, config.OrdersPrefix)
+	o.StagingCrawlerEvents.GrantCrawler(stagingRole)
 	o.addCrawler("StagingCrawler", &awsglue.CfnCrawlerProps{
 		Name:         jsii.String(n.StagingCrawler),
 		Description:  jsii.String("Catalogs the S3 staging area as staging_orders (the prefix keeps it apart from the landing orders table)"),
@@ -253,18 +260,20 @@ func (o *orchestration) addCrawlers() {
 		TablePrefix:  jsii.String(n.StagingTablePrefix),
 		Targets: &awsglue.CfnCrawler_TargetsProperty{
 			S3Targets: []any{&awsglue.CfnCrawler_S3TargetProperty{
-				Path: jsii.String(s3URI(o.StagingBucket, config.OrdersPrefix)),
+				Path:             jsii.String(s3URI(o.StagingBucket, config.OrdersPrefix)),
+				EventQueueArn:    o.StagingCrawlerEvents.Queue.QueueArn(),
+				DlqEventQueueArn: o.StagingCrawlerEvents.DeadLetters.QueueArn(),
 			}},
 		},
-		RecrawlPolicy: &awsglue.CfnCrawler_RecrawlPolicyProperty{RecrawlBehavior: jsii.String("CRAWL_NEW_FOLDERS_ONLY")},
 	})
 }
 
-// addCrawler defines a crawler step with what both crawlers share: schema
-// changes are only logged (the landing table is declared, and incremental
-// crawls force both behaviours to LOG), the crawler configuration and the
+// addCrawler defines a crawler step with what both crawlers share: event
+// mode, schema changes only logged (the landing table is declared, and the
+// staging schema is the Spark job's), the crawler configuration and the
 // security configuration.
 func (o *orchestration) addCrawler(id string, props *awsglue.CfnCrawlerProps) {
+	props.RecrawlPolicy = &awsglue.CfnCrawler_RecrawlPolicyProperty{RecrawlBehavior: jsii.String("CRAWL_EVENT_MODE")}
 	props.SchemaChangePolicy = &awsglue.CfnCrawler_SchemaChangePolicyProperty{UpdateBehavior: jsii.String("LOG"), DeleteBehavior: jsii.String("LOG")}
 	props.Configuration = jsii.String(crawlerConfiguration)
 	props.CrawlerSecurityConfiguration = o.security.SecurityConfigurationName()
@@ -369,7 +378,7 @@ func (o *orchestration) athenaAudit(id, name, description string, layer audit.La
 	}
 	if layer == audit.S3Landing {
 		args["--run_state_table"] = o.RunState.TableName()
-		args["--events_queue_url"] = o.landingEvents.QueueUrl()
+		args["--events_queue_url"] = o.landingEvents.Queue.QueueUrl()
 	}
 	job := o.shell(id, o.jobProps(name, description, "jobs/athena_audit_load.py", args))
 	if layer == audit.S3Landing {
@@ -394,12 +403,14 @@ func (o *orchestration) addS3Jobs() {
 		audit.S3Landing, n.LandingTable, landingOrders)
 
 	toStaging := o.spark("LandingToStagingJob", o.jobProps(n.LandingToStagingJob,
-		"Explodes new landing orders to one row per product into the S3 staging area (Parquet/Snappy, same partitions)",
+		"Explodes the new landing orders of the counted runs to one row per product into the S3 staging area (Parquet/Snappy, same partitions)",
 		"jobs/orders_landing_to_staging.py", map[string]*string{
 			"--database":      jsii.String(n.Database),
 			"--landing_table": jsii.String(n.LandingTable),
 			"--staging_path":  jsii.String(stagingOrders.uri()),
+			"--manifest_path": jsii.String(o.manifestPath()),
 		}))
+	o.grantManifestRead(toStaging.Role)
 	grantCatalogRead(toStaging.Role, n.Database, n.LandingTable)
 	grantPrefixRead(toStaging.Role, o.LandingBucket, landingOrders.prefix)
 	grantPrefixRead(toStaging.Role, o.StagingBucket, stagingOrders.prefix)
@@ -420,23 +431,18 @@ const landingEventsRuleID = "LandingEventsRule"
 
 // newLandingEvents routes the landing objects' Object Created events (the
 // bucket sends every event to EventBridge) to a queue only the landing
-// audit reads: it learns the new objects, and so their runs and partitions,
-// without listing the landing area. SQS-managed encryption: the messages
-// are object keys, no order data.
-func (o *orchestration) newLandingEvents() awssqs.Queue {
-	q := awssqs.NewQueue(o.stack, jsii.String("LandingEvents"), &awssqs.QueueProps{
-		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
-		EnforceSSL:      jsii.Bool(true),
-		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
-		// Longer than the landing audit holds a message before it deletes it.
-		VisibilityTimeout: awscdk.Duration_Minutes(jsii.Number(float64(o.Config.JobTimeoutMinutes + 5))),
+// audit reads: it learns the new objects, and so their runs, without
+// listing the landing area. (The landing crawler has its own queue: an
+// S3 notification reaches one queue per prefix.)
+func (o *orchestration) newLandingEvents() *eventqueue.EventQueue {
+	q := eventqueue.New(o.stack, "LandingEvents", eventqueue.Props{
 		// A message read by this many landing audits that all failed before
 		// deleting it is set aside for an operator (its objects are then
 		// counted only when their run is next counted for another reason).
-		DeadLetterQueue: &awssqs.DeadLetterQueue{
-			Queue:           o.newLandingEventsDeadLetters(),
-			MaxReceiveCount: jsii.Number(landingEventsMaxReceives),
-		},
+		MaxReceives: landingEventsMaxReceives,
+		// Longer than the landing audit holds a message before it deletes it.
+		VisibilityTimeout: awscdk.Duration_Minutes(jsii.Number(float64(o.Config.JobTimeoutMinutes + 5))),
+		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
 	})
 	r := awsevents.NewRule(o.stack, jsii.String(landingEventsRuleID), &awsevents.RuleProps{
 		Description:  jsii.String("Landing objects created under orders/, for the landing audit"),
@@ -450,21 +456,8 @@ func (o *orchestration) newLandingEvents() awssqs.Queue {
 			"object": map[string]any{"key": []any{map[string]any{"prefix": config.OrdersPrefix}}},
 		},
 	})
-	r.AddTarget(awseventstargets.NewSqsQueue(q, nil))
+	r.AddTarget(awseventstargets.NewSqsQueue(q.Queue, nil))
 	return q
-}
-
-// newLandingEventsDeadLetters holds the landing events that many audits read
-// without deleting. Unlike the pipeline's final queues it is a redrive
-// dead-letter queue, so it must allow redrive (naming the source queue
-// would be a circular reference, so it allows the account's queues).
-func (o *orchestration) newLandingEventsDeadLetters() awssqs.Queue {
-	return awssqs.NewQueue(o.stack, jsii.String("LandingEventsDeadLetters"), &awssqs.QueueProps{
-		Encryption:         awssqs.QueueEncryption_SQS_MANAGED,
-		EnforceSSL:         jsii.Bool(true),
-		RetentionPeriod:    awscdk.Duration_Days(jsii.Number(14)),
-		RedriveAllowPolicy: &awssqs.RedriveAllowPolicy{RedrivePermission: awssqs.RedrivePermission_ALLOW_ALL},
-	})
 }
 
 // grantLandingRunSelection lets the landing audit choose the runs: read the
@@ -472,7 +465,7 @@ func (o *orchestration) newLandingEventsDeadLetters() awssqs.Queue {
 // register the new partitions and write the manifest.
 func (o *orchestration) grantLandingRunSelection(job *gluejob.Job) {
 	o.RunState.Grant(job.Role, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:UpdateItem"))
-	o.landingEvents.GrantConsumeMessages(job.Role)
+	o.landingEvents.Queue.GrantConsumeMessages(job.Role)
 	allow(job.Role, append(append([]string{}, catalogReadActions...), "glue:BatchCreatePartition"),
 		catalogResources(o.stack, o.names.Database, o.names.LandingTable)...)
 	grantPrefixWrite(job.Role, o.StagingBucket, config.ManifestPrefix)
@@ -559,11 +552,20 @@ func (o *orchestration) addWarehouseJobs() {
 // redshiftAudit defines a job that counts one Redshift layer per run id
 // and upserts the counts into the audit table.
 func (o *orchestration) redshiftAudit(id, name, description string, layer audit.Layer) {
-	job := o.shell(id, o.jobProps(name, description, "jobs/redshift_audit_load.py", warehouseArguments(o.Warehouse, map[string]*string{
+	args := map[string]*string{
 		"--layer":         jsii.String(string(layer)),
 		"--audit_table":   o.AuditTable.TableName(),
 		"--manifest_path": jsii.String(o.manifestPath()),
-	})))
+	}
+	if layer == audit.RedshiftFinal {
+		// The workflow's last step takes the runs it counted off the
+		// pending runs the landing audit recorded.
+		args["--run_state_table"] = o.RunState.TableName()
+	}
+	job := o.shell(id, o.jobProps(name, description, "jobs/redshift_audit_load.py", warehouseArguments(o.Warehouse, args)))
+	if layer == audit.RedshiftFinal {
+		o.RunState.Grant(job.Role, jsii.String("dynamodb:UpdateItem"))
+	}
 	o.grantManifestRead(job.Role)
 	o.Warehouse.GrantDataAPI(job.Role)
 	acknowledgeSecretArn(job)

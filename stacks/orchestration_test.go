@@ -233,14 +233,23 @@ func TestRuleTargetsTheWorkflowWithANarrowRoleAndDeadLetters(t *testing.T) {
 	})
 }
 
-func TestCrawlersKeepTheLandingTableAndPrefixStaging(t *testing.T) {
+// importOf matches the cross-stack import of a storage queue's ARN.
+func importOf(queueID string) any {
+	return map[string]any{"Fn::ImportValue": assertions.Match_StringLikeRegexp(jsii.String(queueID + "[0-9A-F]{8}Arn"))}
+}
+
+func TestCrawlersCrawlTheirEventsKeepTheLandingTableAndPrefixStaging(t *testing.T) {
 	tmpl := templateOf(t, defaultPipeline(t).Orchestration.Stack)
 	security := map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("GlueSecurity"))}
 	hasResource(t, tmpl, "AWS::Glue::Crawler", map[string]any{
-		"Name":                         "orders-landing-area-crawler",
-		"Targets":                      map[string]any{"CatalogTargets": []any{map[string]any{"DatabaseName": "ecommerce-database", "Tables": []any{"orders"}}}},
+		"Name": "orders-landing-area-crawler",
+		"Targets": map[string]any{"CatalogTargets": []any{map[string]any{
+			"DatabaseName": "ecommerce-database", "Tables": []any{"orders"},
+			"EventQueueArn":    importOf("LandingCrawlerEventsQueue"),
+			"DlqEventQueueArn": importOf("LandingCrawlerEventsDeadLetters"),
+		}}},
 		"SchemaChangePolicy":           map[string]any{"UpdateBehavior": "LOG", "DeleteBehavior": "LOG"},
-		"RecrawlPolicy":                map[string]any{"RecrawlBehavior": "CRAWL_EVERYTHING"},
+		"RecrawlPolicy":                map[string]any{"RecrawlBehavior": "CRAWL_EVENT_MODE"},
 		"CrawlerSecurityConfiguration": security,
 		"Configuration":                assertions.Match_StringLikeRegexp(jsii.String(`"AddOrUpdateBehavior":"InheritFromTable"`)),
 	})
@@ -248,10 +257,12 @@ func TestCrawlersKeepTheLandingTableAndPrefixStaging(t *testing.T) {
 		"Name":         "orders-staging-area-crawler",
 		"DatabaseName": "ecommerce-database",
 		"TablePrefix":  "staging_",
-		"Targets": map[string]any{"S3Targets": []any{map[string]any{"Path": map[string]any{"Fn::Join": []any{"", []any{
-			"s3://", assertions.Match_AnyValue(), "/orders/",
-		}}}}}},
-		"RecrawlPolicy":                map[string]any{"RecrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY"},
+		"Targets": map[string]any{"S3Targets": []any{map[string]any{
+			"Path":             map[string]any{"Fn::Join": []any{"", []any{"s3://", assertions.Match_AnyValue(), "/orders/"}}},
+			"EventQueueArn":    importOf("StagingCrawlerEventsQueue"),
+			"DlqEventQueueArn": importOf("StagingCrawlerEventsDeadLetters"),
+		}}},
+		"RecrawlPolicy":                map[string]any{"RecrawlBehavior": "CRAWL_EVENT_MODE"},
 		"CrawlerSecurityConfiguration": security,
 	})
 	hasResource(t, tmpl, "AWS::Glue::SecurityConfiguration", map[string]any{"EncryptionConfiguration": map[string]any{
@@ -352,7 +363,7 @@ func TestS3JobsFollowTheScriptContract(t *testing.T) {
 	}
 	job := jobByName(t, tmpl, n.LandingToStagingJob)
 	checkSparkJob(t, job)
-	if got, want := ownArguments(job), []string{"--database", "--landing_table", "--staging_path"}; !reflect.DeepEqual(got, want) {
+	if got, want := ownArguments(job), []string{"--database", "--landing_table", "--manifest_path", "--staging_path"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("landing to staging arguments %v, want %v", got, want)
 	}
 	path, _ := json.Marshal(job["DefaultArguments"].(map[string]any)["--staging_path"])
@@ -447,7 +458,7 @@ func TestWarehouseJobsExtendTheChainAndTheLoopRestartsOnTheLastOne(t *testing.T)
 		n.StagingToRedshiftJob:      copyArgs,
 		n.RedshiftStagingAuditJob:   append([]string{"--audit_table", "--layer", "--manifest_path"}, warehouse...),
 		n.RedshiftStagingToFinalJob: sorted(append([]string{"--ddl_sql_uri", "--enrich_final_sql_uri", "--manifest_path"}, warehouse...)),
-		n.RedshiftFinalAuditJob:     append([]string{"--audit_table", "--layer", "--manifest_path"}, warehouse...),
+		n.RedshiftFinalAuditJob:     sorted(append([]string{"--audit_table", "--layer", "--manifest_path", "--run_state_table"}, warehouse...)),
 	} {
 		job := jobByName(t, tmpl, name)
 		if got := ownArguments(job); !reflect.DeepEqual(got, want) {
@@ -578,20 +589,20 @@ func TestLandingEventsReachTheLandingAuditAndEveryStepReadsTheManifest(t *testin
 	for _, j := range resources(t, tmpl, "AWS::Glue::Job") {
 		args := props(j)["DefaultArguments"].(map[string]any)
 		name := props(j)["Name"].(string)
-		if name == "orders_landing_to_staging" {
-			continue
-		}
 		jobs++
 		if m, _ := json.Marshal(args["--manifest_path"]); !strings.Contains(string(m), "/manifests/") {
 			t.Errorf("%s: --manifest_path %s", name, m)
 		}
+		// The landing audit chooses the runs and marks them pending; the
+		// last step takes them off.
 		_, state := args["--run_state_table"]
 		_, queue := args["--events_queue_url"]
-		if landing := name == "orders_landing_audit_load"; state != landing || queue != landing {
+		landing, last := name == "orders_landing_audit_load", name == "orders_redshift_final_audit_load"
+		if state != (landing || last) || queue != landing {
 			t.Errorf("%s: --run_state_table %v, --events_queue_url %v", name, state, queue)
 		}
 	}
-	if jobs != 6 {
-		t.Errorf("%d jobs checked, want 6", jobs)
+	if jobs != 7 {
+		t.Errorf("%d jobs checked, want 7", jobs)
 	}
 }
