@@ -17,6 +17,13 @@ The rules (README "Run ids"):
   are owned by the earlier of two adjacent runs, so a late copy in a run can
   change its successor's count.
 
+- A run stays pending from the landing audit that counts it until the last
+  step of the same workflow run (the Redshift final audit) has counted it
+  too: the run-state item ``pending`` holds those run ids. A workflow run
+  that stops half-way (a job failed for good) leaves them pending, and the
+  next workflow run counts them again through every layer, so a failure
+  never leaves a run compared in some layers and silently skipped in others.
+
 The landing audit writes the runs it counted (each with its predecessor, the
 one the duplicate rule looks into) to a manifest object named after the Glue
 workflow run; every later step of the same workflow run reads and counts
@@ -37,6 +44,8 @@ log = logging.getLogger(__name__)
 
 PK = "pk"
 CURRENT = "current"
+PENDING = "pending"
+PENDING_RUNS = "run_ids"
 CLOSED_PREFIX = "run#"
 COUNTED_AT = "counted_at"
 # A walk longer than this means the chain is broken or the audit has not run
@@ -92,6 +101,30 @@ def mark_counted(ddb, table: str, run_ids: Iterable[str], now: str) -> None:
                             ExpressionAttributeValues={":t": {"S": now}})
         except ddb.exceptions.ConditionalCheckFailedException:
             pass
+
+
+def pending_runs(ddb, table: str) -> List[str]:
+    """The runs counted by a landing audit whose workflow run has not counted them
+    in every layer yet."""
+    item = ddb.get_item(TableName=table, Key={PK: {"S": PENDING}}, ConsistentRead=True).get("Item") or {}
+    return sorted((item.get(PENDING_RUNS) or {}).get("SS", []))
+
+
+def _update_pending(ddb, table: str, action: str, run_ids: Iterable[str]) -> None:
+    ids = sorted(set(run_ids))
+    if ids:
+        ddb.update_item(TableName=table, Key={PK: {"S": PENDING}}, UpdateExpression="%s #r :r" % action,
+                        ExpressionAttributeNames={"#r": PENDING_RUNS}, ExpressionAttributeValues={":r": {"SS": ids}})
+
+
+def add_pending(ddb, table: str, run_ids: Iterable[str]) -> None:
+    """Marks runs pending: counted in landing, not yet in every layer."""
+    _update_pending(ddb, table, "ADD", run_ids)
+
+
+def complete(ddb, table: str, run_ids: Iterable[str]) -> None:
+    """The last step counted these runs: no longer pending."""
+    _update_pending(ddb, table, "DELETE", run_ids)
 
 
 def run_of_key(key: str) -> Optional[str]:
@@ -150,6 +183,10 @@ def select_runs(ddb, table: str, new_keys: Iterable[str]) -> Tuple[List[dict], L
     closed; each carries its previous_run_id."""
     closed = newly_closed_runs(ddb, table)
     chosen: Dict[str, dict] = {r["run_id"]: r for r in closed}
+    for run in pending_runs(ddb, table):
+        record = chosen.get(run) or closed_run(ddb, table, run)
+        if record is not None:
+            chosen[run] = record
     touched: Set[str] = set()
     for key in new_keys:
         run = run_of_key(key)
@@ -201,6 +238,11 @@ def write_manifest(s3, uri: str, runs: Sequence[dict], job_run_id: str) -> dict:
     s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(body, indent=1).encode("utf-8"),
                   ContentType="application/json")
     return body
+
+
+def workflow_runs(s3, argv: Sequence[str], manifest_path: str) -> List[dict]:
+    """The runs of the manifest of the workflow run that started this job."""
+    return read_manifest(s3, manifest_uri(manifest_path, job_args.workflow_run_id(argv)))
 
 
 def read_manifest(s3, uri: str) -> List[dict]:

@@ -5,15 +5,16 @@ Athena and upserts them into the audit table.
 
 - s3_landing chooses the runs (common/run_selection.py): the runs closed
   since the last audit, and closed runs with landing objects new since then
-  (the landing events queue). It registers the new objects' partitions,
+  (the landing events queue), and the runs still pending from a workflow
+  run that stopped half-way. It registers the new objects' partitions,
   counts those runs, writes the counts, then the manifest of the workflow
-  run, marks the closed runs counted and deletes the events it read.
+  run, marks its runs pending and the closed runs counted, and deletes the
+  events it read.
   Arguments: --layer s3_landing --database --table --athena_workgroup
   --audit_table --run_state_table --events_queue_url --manifest_path.
 - s3_staging counts the manifest's runs. Arguments: --layer s3_staging
   --database --table --athena_workgroup --audit_table --manifest_path.
 
-Glue passes --WORKFLOW_RUN_ID to jobs a workflow starts; it names the manifest.
 """
 from __future__ import annotations
 
@@ -32,7 +33,6 @@ import run_selection
 
 ARGUMENTS = ["layer", "database", "table", "athena_workgroup", "audit_table", "manifest_path"]
 LANDING_ARGUMENTS = ["run_state_table", "events_queue_url"]
-WORKFLOW_RUN_ID = "WORKFLOW_RUN_ID"
 
 log = logging.getLogger("athena_audit_load")
 
@@ -87,8 +87,9 @@ def run(args: Dict[str, str], identity: Dict[str, str], athena, dynamodb, s3=Non
     if layer == audit_table.S3_LANDING:
         # Only after the counts are written: a failure before here leaves the
         # events and the uncounted runs for the next audit.
-        run_selection.write_manifest(s3, manifest, [r for r in runs if r["run_id"] in counts],
-                                     identity[job_args.JOB_RUN_ID])
+        counted = [r for r in runs if r["run_id"] in counts]
+        run_selection.write_manifest(s3, manifest, counted, identity[job_args.JOB_RUN_ID])
+        run_selection.add_pending(dynamodb, args["run_state_table"], [r["run_id"] for r in counted])
         run_selection.mark_counted(dynamodb, args["run_state_table"], [r["run_id"] for r in closed],
                                    audit_table.utc_now())
         run_selection.delete_messages(sqs, args["events_queue_url"], handles)
@@ -101,7 +102,7 @@ def main(argv=None) -> None:
     args = job_args.resolve(argv, ARGUMENTS, LANDING_ARGUMENTS)
     if args["layer"] == audit_table.S3_LANDING:
         args = job_args.resolve(argv, ARGUMENTS + LANDING_ARGUMENTS)
-    workflow = job_args.resolve(argv, [], [WORKFLOW_RUN_ID]).get(WORKFLOW_RUN_ID, "manual")
+    workflow = job_args.workflow_run_id(argv)
     run(args, job_args.run_identity(argv), boto3.client("athena"), boto3.client("dynamodb"), boto3.client("s3"),
         boto3.client("sqs"), boto3.client("glue"), workflow_run_id=workflow)
 

@@ -21,17 +21,26 @@ import sql_script
 import warehouse_counts
 
 ARGUMENTS = ["ddl_sql_uri", "enrich_final_sql_uri", "manifest_path"]
-RUNS_TABLE = "enrich_runs"
+# What enrich_final.sql selects its runs with; the job puts the manifest's run ids
+# there as literals, so both statements filter final.orders on its sort key
+# (run_id) with constants and Redshift's zone maps skip every other run's blocks
+# (a join with a session table of the ids would read the whole column).
+RUNS_SUBQUERY = "(SELECT run_id FROM enrich_runs)"
 
 log = logging.getLogger("orders_redshift_staging_to_redshift_final")
 
 
 def enrich_statements(run_ids: Sequence[str], enrich: Sequence[str]) -> List[str]:
-    """The enrich transaction for these runs: the session table enrich_final.sql reads, then its statements."""
-    values = ", ".join("(%s)" % v for v in warehouse_counts.run_list(run_ids).split(", "))
-    return (["CREATE TEMP TABLE %s (run_id VARCHAR(64) NOT NULL)" % RUNS_TABLE,
-             "INSERT INTO %s (run_id) VALUES %s" % (RUNS_TABLE, values)]
-            + list(enrich) + ["DROP TABLE %s" % RUNS_TABLE])
+    """The enrich transaction for these runs: enrich_final.sql's statements, each
+    restricted to the run ids. A statement that is not restricted is refused: it
+    would touch other runs' rows."""
+    runs = "(%s)" % warehouse_counts.run_list(run_ids)
+    out = []
+    for statement in enrich:
+        if RUNS_SUBQUERY not in statement:
+            raise ValueError("an enrich statement does not select its runs with %s: %s" % (RUNS_SUBQUERY, statement[:200]))
+        out.append(statement.replace(RUNS_SUBQUERY, runs))
+    return out
 
 
 def run(executor: redshift_data.Executor, ddl: Sequence[str], enrich: Sequence[str], run_ids: Sequence[str]) -> None:
@@ -49,8 +58,7 @@ def main(argv=None) -> None:
     args = job_args.resolve(argv, ARGUMENTS)
     executor = redshift_data.DataApiExecutor.from_args(boto3.client("redshift-data"), job_args.warehouse(argv))
     s3 = boto3.client("s3")
-    workflow = job_args.resolve(argv, [], ["WORKFLOW_RUN_ID"]).get("WORKFLOW_RUN_ID", "manual")
-    runs = run_selection.read_manifest(s3, run_selection.manifest_uri(args["manifest_path"], workflow))
+    runs = run_selection.workflow_runs(s3, argv, args["manifest_path"])
     run(executor, sql_script.load_statements(s3, args["ddl_sql_uri"]),
         sql_script.load_statements(s3, args["enrich_final_sql_uri"]), [r["run_id"] for r in runs])
 

@@ -21,6 +21,7 @@ import re
 import sys
 from typing import List
 
+import bookmarks
 import glue_logging
 import job_args
 import orders_schema
@@ -92,8 +93,7 @@ def main(argv=None) -> None:  # pragma: no cover - needs the Glue Spark runtime
     executor = redshift_data.DataApiExecutor.from_args(boto3.client("redshift-data"), warehouse)
     executor.run(sql_script.load_statements(boto3.client("s3"), args["ddl_sql_uri"]))
 
-    workflow = job_args.resolve(argv, [], ["WORKFLOW_RUN_ID"]).get("WORKFLOW_RUN_ID", "manual")
-    runs = run_selection.read_manifest(boto3.client("s3"), run_selection.manifest_uri(args["manifest_path"], workflow))
+    runs = run_selection.workflow_runs(boto3.client("s3"), argv, args["manifest_path"])
     if not runs:
         log.info("no run in this workflow run's manifest: nothing to load")
         job.commit()
@@ -105,7 +105,7 @@ def main(argv=None) -> None:  # pragma: no cover - needs the Glue Spark runtime
         return
     counted, previous = run_predicates(runs)
     staging = glue.create_dynamic_frame.from_catalog(
-        database=args["database"], table_name=args["staging_table"], push_down_predicate=counted).toDF()
+        database=args["database"], table_name=args["staging_table"], **bookmarks.partition_filter(counted)).toDF()
     if previous:
         # The duplicate rule: an order its run's predecessor holds is that run's.
         from pyspark.sql import functions as F
@@ -113,7 +113,7 @@ def main(argv=None) -> None:  # pragma: no cover - needs the Glue Spark runtime
         pairs = glue.spark_session.createDataFrame(
             [(r["run_id"], r["previous_run_id"]) for r in runs if r.get("previous_run_id")], ["run_id", "previous_run_id"])
         earlier = (glue.create_dynamic_frame.from_catalog(
-            database=args["database"], table_name=args["staging_table"], push_down_predicate=previous).toDF()
+            database=args["database"], table_name=args["staging_table"], **bookmarks.partition_filter(previous)).toDF()
             .select(F.col("run_id").alias("previous_run_id"), "order_id").distinct()
             .join(pairs, "previous_run_id"))
         staging = staging.join(earlier.select("run_id", "order_id"), ["run_id", "order_id"], "left_anti")

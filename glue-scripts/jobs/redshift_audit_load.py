@@ -2,8 +2,11 @@
 
 Counts the rows of the runs of this workflow run's manifest in one Redshift
 layer through the Data API and upserts them into the audit table.
+The final audit is the workflow's last step: after writing its counts it
+takes the manifest's runs off the pending runs (--run_state_table), since
+every layer has now counted them.
 Arguments: --layer redshift_staging|redshift_final --audit_table
---manifest_path + the warehouse arguments.
+--manifest_path [--run_state_table, redshift_final] + the warehouse arguments.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ import run_selection
 import warehouse_counts
 
 ARGUMENTS = ["layer", "audit_table", "manifest_path"]
+FINAL_ARGUMENTS = ["run_state_table"]
 
 log = logging.getLogger("redshift_audit_load")
 
@@ -32,17 +36,21 @@ def run(args: Dict[str, str], identity: Dict[str, str], executor: redshift_data.
     counts = warehouse_counts.counts_per_run(executor, layer, run_ids)
     if not counts:
         log.info("no run of this workflow run in %s: nothing to audit", warehouse_counts.LAYER_TABLES[layer])
-    return audit_table.record_counts(dynamodb, args["audit_table"], layer, counts,
-                                     identity[job_args.JOB_NAME], identity[job_args.JOB_RUN_ID])
+    result = audit_table.record_counts(dynamodb, args["audit_table"], layer, counts,
+                                       identity[job_args.JOB_NAME], identity[job_args.JOB_RUN_ID])
+    if layer == audit_table.REDSHIFT_FINAL:
+        run_selection.complete(dynamodb, args["run_state_table"], run_ids)
+    return result
 
 
 def main(argv=None) -> None:
     argv = sys.argv if argv is None else argv
     glue_logging.setup()
     args = job_args.resolve(argv, ARGUMENTS)
+    if args["layer"] == audit_table.REDSHIFT_FINAL:
+        args = job_args.resolve(argv, ARGUMENTS + FINAL_ARGUMENTS)
     executor = redshift_data.DataApiExecutor.from_args(boto3.client("redshift-data"), job_args.warehouse(argv))
-    workflow = job_args.resolve(argv, [], ["WORKFLOW_RUN_ID"]).get("WORKFLOW_RUN_ID", "manual")
-    runs = run_selection.read_manifest(boto3.client("s3"), run_selection.manifest_uri(args["manifest_path"], workflow))
+    runs = run_selection.workflow_runs(boto3.client("s3"), argv, args["manifest_path"])
     run(args, job_args.run_identity(argv), executor, boto3.client("dynamodb"), [r["run_id"] for r in runs])
 
 

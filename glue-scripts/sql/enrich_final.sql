@@ -1,8 +1,10 @@
 -- Moves the enriched staging rows of this workflow run's runs into
--- final.orders. The job first puts those run ids (its manifest) into the
--- session table enrich_runs and runs everything as ONE transaction; the
--- delete makes it idempotent per run id: running it again replaces a run's
--- rows instead of adding to them, and other runs are not touched.
+-- final.orders. `(SELECT run_id FROM enrich_runs)` stands for those run ids
+-- (the manifest's): the job puts them there as literals, so both statements
+-- filter final.orders on its sort key with constants, and runs both as ONE
+-- transaction; the delete makes it idempotent per run id: running it again
+-- replaces a run's rows instead of adding to them, and other runs are not
+-- touched.
 -- Runs unchanged on Redshift and PostgreSQL 15 (the tests apply it there).
 
 DELETE FROM final.orders

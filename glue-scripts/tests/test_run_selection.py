@@ -6,34 +6,9 @@ import json
 
 import pytest
 import run_selection
+from conftest import RUN_STATE
 
-RUN_STATE = "orders-run-state"
 R = ["20261128T0%d0000Z-0000000%d" % (i, i) for i in range(1, 6)]
-
-
-@pytest.fixture
-def run_state(dynalite_endpoint):
-    import boto3
-    from botocore.config import Config
-
-    ddb = boto3.client("dynamodb", endpoint_url=dynalite_endpoint, config=Config(retries={"max_attempts": 1}))
-    ddb.create_table(TableName=RUN_STATE, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                     ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5})
-    ddb.get_waiter("table_exists").wait(TableName=RUN_STATE, WaiterConfig={"Delay": 0.1})
-
-    def rotate(closed: str, previous: str, opened: str):
-        """What runstate.Store.Rotate leaves: the closed run's record and the current item."""
-        item = {"pk": {"S": "run#" + closed}, "run_id": {"S": closed}, "next_run_id": {"S": opened},
-                "closed_at": {"S": "t"}, "opened_at": {"S": "t0"}}
-        if previous:
-            item["previous_run_id"] = {"S": previous}
-        ddb.put_item(TableName=RUN_STATE, Item=item)
-        ddb.put_item(TableName=RUN_STATE, Item={"pk": {"S": "current"}, "run_id": {"S": opened},
-                                                "previous_run_id": {"S": closed}})
-
-    yield ddb, rotate
-    ddb.delete_table(TableName=RUN_STATE)
 
 
 def key(run: str, hour: str = "01") -> str:
@@ -81,3 +56,24 @@ def test_manifest_names_the_workflow_run():
     assert run_selection.manifest_uri("s3://staging/manifests", "wr_abc") == "s3://staging/manifests/wr_abc.json"
     with pytest.raises(ValueError):
         run_selection.manifest_uri("s3://staging/manifests", "../x")
+
+
+def test_a_run_stays_pending_until_the_last_step_counted_it(run_state):
+    ddb, rotate = run_state
+    rotate(R[0], "", R[1])
+    rotate(R[1], R[0], R[2])
+    runs, closed = run_selection.select_runs(ddb, RUN_STATE, [])
+    run_selection.add_pending(ddb, RUN_STATE, [r["run_id"] for r in runs])
+    run_selection.mark_counted(ddb, RUN_STATE, [r["run_id"] for r in closed], "x")
+    # The workflow run stopped before its last step: the next one counts both again.
+    rotate(R[2], R[1], R[3])
+    runs, closed = run_selection.select_runs(ddb, RUN_STATE, [])
+    assert [r["run_id"] for r in runs] == R[:3] and [r["run_id"] for r in closed] == [R[2]]
+    assert runs[0]["previous_run_id"] == "" and runs[1]["previous_run_id"] == R[0]
+    run_selection.add_pending(ddb, RUN_STATE, [r["run_id"] for r in runs])
+    run_selection.complete(ddb, RUN_STATE, [r["run_id"] for r in runs])
+    run_selection.mark_counted(ddb, RUN_STATE, [R[2]], "y")
+    assert run_selection.pending_runs(ddb, RUN_STATE) == []
+    assert run_selection.select_runs(ddb, RUN_STATE, []) == ([], [])
+    run_selection.complete(ddb, RUN_STATE, [R[4]])  # completing a run that is not pending changes nothing
+    assert run_selection.pending_runs(ddb, RUN_STATE) == []

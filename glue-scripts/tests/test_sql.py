@@ -175,13 +175,20 @@ def test_final_job_applies_ddl_then_enrich(warehouse):
     assert len(final_rows(warehouse)) == 6
 
 
-def test_redshift_audit_job_writes_counts_once(warehouse, dynamodb):
+def test_redshift_audit_job_writes_counts_once(warehouse, dynamodb, run_state):
+    import run_selection
+    from conftest import RUN_STATE
+
     warehouse.run(DDL)
     load(warehouse, orders_data.exploded(orders_data.ORDERS))
     enrich(warehouse)
     identity = {"JOB_NAME": "orders_redshift_final_audit_load", "JOB_RUN_ID": "jr_1"}
-    args = {"layer": audit_table.REDSHIFT_FINAL, "audit_table": AUDIT_TABLE}
+    args = {"layer": audit_table.REDSHIFT_FINAL, "audit_table": AUDIT_TABLE, "run_state_table": RUN_STATE}
+    ddb, _ = run_state
+    run_selection.add_pending(ddb, RUN_STATE, RUNS + ["20261128T090000Z-00000009"])
     assert redshift_audit_load.run(args, identity, warehouse, dynamodb, RUNS) == (2, 0)
+    # The last step counted them: only the run of another workflow run stays pending.
+    assert run_selection.pending_runs(ddb, RUN_STATE) == ["20261128T090000Z-00000009"]
     assert redshift_audit_load.run(args, dict(identity, JOB_RUN_ID="jr_2"), warehouse, dynamodb, RUNS) == (0, 2)
     assert redshift_audit_load.run(args, identity, warehouse, dynamodb, []) == (0, 0)
     assert audit_table.read_counts(dynamodb, AUDIT_TABLE, audit_table.REDSHIFT_FINAL) == \
@@ -202,3 +209,20 @@ def test_sql_files_split_into_the_expected_statements():
     assert len(ENRICH) == 2
     assert [head(s) for s in ENRICH] == ["DELETE FROM final.orders", "INSERT INTO final.orders"]
     assert all("enrich_runs" in s for s in ENRICH)  # both touch only the manifest's runs
+
+
+def test_both_tables_are_sorted_by_run_id(warehouse):
+    warehouse.run(DDL)
+    indexes = warehouse.query("SELECT schemaname, tablename, indexdef FROM pg_indexes WHERE indexname = 'orders_sortkey' ORDER BY 1")
+    assert [(s, t) for s, t, _ in indexes] == [("final", "orders"), ("staging", "orders")]
+    assert all(d.endswith("(run_id)") for _, _, d in indexes)
+    warehouse.run(DDL)  # idempotent, as it runs before every load
+
+
+def test_enrich_selects_its_runs_by_literal_run_ids_and_refuses_an_unrestricted_statement():
+    statements = final_job.enrich_statements(RUNS, ENRICH)
+    assert all("enrich_runs" not in s and "'%s'" % RUNS[0] in s for s in statements)
+    with pytest.raises(ValueError, match="does not select its runs"):
+        final_job.enrich_statements(RUNS, ENRICH + ["DELETE FROM final.orders"])
+    with pytest.raises(ValueError):
+        final_job.enrich_statements(["x'; DROP TABLE final.orders; --"], ENRICH)
