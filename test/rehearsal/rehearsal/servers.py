@@ -128,9 +128,6 @@ def provision(env) -> None:
         for lid in t.resources("storage", "AWS::S3::Bucket"):
             name = t.name_of("storage", lid)
             s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": env.region})
-            nc = t.properties("storage", lid).get("NotificationConfiguration", {})
-            if nc.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
-                s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}})
             n += 1
         kinesis = env.client("kinesis")
         for lid in t.resources("storage", "AWS::Kinesis::Stream"):
@@ -178,7 +175,7 @@ def provision(env) -> None:
             t.bind("audit", lid, "Ref", arn)
             t.bind("audit", lid, "TopicArn", arn)
             n += 1
-        for suffix in ("audit", "orchestration"):
+        for suffix in ("storage", "audit", "orchestration"):
             queues = t.resources(suffix, "AWS::SQS::Queue")
             # dead-letter queues first: a redrive policy names its target's ARN
             for lid in sorted(queues, key=lambda q: "RedrivePolicy" in t.properties(suffix, q)):
@@ -193,8 +190,30 @@ def provision(env) -> None:
                 t.bind(suffix, lid, "Arn", sqs.get_queue_attributes(
                     QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
                 n += 1
+        provision_bucket_notifications(env)
         n += provision_queue_rules(env)
         step.moved(resources=n)
+
+
+def provision_bucket_notifications(env) -> None:
+    """Each bucket's NotificationConfiguration as synthesized: EventBridge on,
+    and the S3 notifications to queues (the crawlers' event queues), which
+    moto delivers in S3's own event format. After the queues: S3 checks that
+    a destination exists."""
+    t = env.templates
+    s3 = env.client("s3")
+    for lid in t.resources("storage", "AWS::S3::Bucket"):
+        nc = t.properties("storage", lid).get("NotificationConfiguration", {})
+        config = {}
+        if nc.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
+            config["EventBridgeConfiguration"] = {}
+        queues = [{"QueueArn": q["Queue"], "Events": [q["Event"]],
+                   "Filter": {"Key": {"FilterRules": q["Filter"]["S3Key"]["Rules"]}}}
+                  for q in nc.get("QueueConfigurations", [])]
+        if queues:
+            config["QueueConfigurations"] = queues
+        if config:
+            s3.put_bucket_notification_configuration(Bucket=t.name_of("storage", lid), NotificationConfiguration=config)
 
 
 def provision_queue_rules(env) -> int:

@@ -214,3 +214,12 @@ def test_stream_mapping_retries_from_the_lowest_reported_failure(env):
     url = sqs.get_queue_url(QueueName=st.s.on_failure_arn.rsplit(":", 1)[1])["QueueUrl"]
     body = json.loads(sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"])
     assert body["DDBStreamBatchInfo"]["startSequenceNumber"] == "3" and body["DDBStreamBatchInfo"]["batchSize"] == 4
+
+
+def test_growth_beyond_names_each_grown_figure_and_ignores_time():
+    from rehearsal.report import growth_beyond
+
+    ratios = {"crawler": {"objects_listed": 1.9, "files_read": 1.0, "job_ms": 3.0},
+              "audit": {"athena_bytes_scanned": 1.2, "rows": None}}
+    assert growth_beyond(ratios, 1.2) == ["audit rows grew from 0", "crawler objects_listed 1.9"]
+    assert growth_beyond({"audit": {"athena_bytes_scanned": 1.0}}, 1.2) == []

@@ -14,7 +14,7 @@ import json
 
 import pytest
 from rehearsal.pipeline import verdict
-from rehearsal.report import table, work_ratios
+from rehearsal.report import WORK_RATIO_LIMIT, growth_beyond, table, work_ratios
 
 # ---- the expected-failure list ------------------------------------------------
 # (empty: d passes since the landing audit counts closed runs only, e since the duplicate rule)
@@ -299,20 +299,25 @@ def test_e_duplicate_causes_no_failure(duplicate_run):
 # ---- f. ten runs in a row ------------------------------------------------------------
 def test_f_ten_runs_work_per_run(scenario, env):
     rh, summary = scenario
-    for i in range(10):
+    # A warm-up batch first: run 1's predecessor (which the duplicate rule reads)
+    # is then a batch like every later run's, so the ratios show history alone.
+    for i in range(11):
         rh.publish(20, 700 + i)
         rh.settle()
     s = summary()
     _print(s)
     wf = s["workflow_runs"]
-    assert len(wf) == 10, [w["workflow_run_id"] for w in wf]
-    steps = {st["name"] for st in wf[0]["steps"]}
+    assert len(wf) == 11, [w["workflow_run_id"] for w in wf]
+    steps = {st["name"] for st in wf[1]["steps"]}
     for w in wf:
         assert set(w["work"]) >= steps, (w["workflow_run_id"], sorted(w["work"]), sorted(steps))
-    ratios = work_ratios(s, 0, -1)
+    ratios = work_ratios(s, 1, -1)
     print("\nwork of run 10 / run 1, per step:")
     for step, figs in ratios.items():
         print(f"  {step:<45} " + ", ".join(f"{k} {v}" for k, v in figs.items()))
     s["work_ratio_run10_over_run1"] = ratios
     ok, problems = verdict(s)
     assert ok, problems
+    assert set(ratios) == steps
+    grown = growth_beyond(ratios, WORK_RATIO_LIMIT)
+    assert not grown, grown

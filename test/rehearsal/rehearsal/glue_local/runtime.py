@@ -89,10 +89,14 @@ class JobRun:
         if fmt != "parquet":
             raise NotImplementedError("table %s.%s is %r; the local Glue adapter reads Parquet only" % (database, table_name, fmt))
         keys = catalog.partition_keys(table)
+        # catalogPartitionPredicate: the catalog returns only the matching
+        # partitions; push_down_predicate: the job filters what it got.
+        server_side = (additional_options or {}).get("catalogPartitionPredicate", "")
         if keys:
-            parts = [(p["Values"], p["StorageDescriptor"]["Location"]) for p in catalog.get_partitions(self.glue, database, table_name)]
+            parts = [(p["Values"], p["StorageDescriptor"]["Location"])
+                     for p in catalog.get_partitions(self.glue, database, table_name, server_side)]
         else:
-            if push_down_predicate:
+            if push_down_predicate or server_side:
                 raise ValueError("push_down_predicate on %s.%s, which has no partition keys" % (database, table_name))
             parts = [([], table["StorageDescriptor"]["Location"])]
         listed = len(parts)
