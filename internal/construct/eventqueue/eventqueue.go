@@ -95,9 +95,10 @@ func (e *EventQueue) ReceiveNotifications(bucket awss3.Bucket, bucketName *strin
 
 // ConsumeActions are what a consumer that also moves unprocessable messages
 // to the dead-letter queue itself (a crawler in event mode) needs on both
-// queues, as Glue documents for event-mode crawlers.
+// queues, as Glue documents for event-mode crawlers (the batch calls are
+// authorized by their single-message actions).
 var ConsumeActions = []string{
-	"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:DeleteMessageBatch", "sqs:GetQueueUrl",
+	"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueUrl",
 	"sqs:GetQueueAttributes", "sqs:SetQueueAttributes", "sqs:ListDeadLetterSourceQueues",
 	"sqs:ListQueueTags", "sqs:PurgeQueue", "sqs:SendMessage",
 }
