@@ -230,10 +230,8 @@ func (o *orchestration) addCrawlers() {
 	n := o.names
 	db := n.Database
 
-	landingRole := o.newCrawlerRole("LandingCrawlerRole")
+	landingRole := o.newCrawlerRole("LandingCrawlerRole", o.LandingBucket, o.LandingCrawlerEvents)
 	grantPartitionsAdd(landingRole, db, n.LandingTable)
-	grantPrefixRead(landingRole, o.LandingBucket, config.OrdersPrefix)
-	o.LandingCrawlerEvents.GrantCrawler(landingRole)
 	o.addCrawler("LandingCrawler", &awsglue.CfnCrawlerProps{
 		Name:        jsii.String(n.LandingCrawler),
 		Description: jsii.String("Adds the new processing-time and run partitions of the S3 landing area to the declared orders table"),
@@ -248,10 +246,8 @@ func (o *orchestration) addCrawlers() {
 		},
 	})
 
-	stagingRole := o.newCrawlerRole("StagingCrawlerRole")
+	stagingRole := o.newCrawlerRole("StagingCrawlerRole", o.StagingBucket, o.StagingCrawlerEvents)
 	grantTablesWrite(stagingRole, db, n.StagingTable)
-	grantPrefixRead(stagingRole, o.StagingBucket, config.OrdersPrefix)
-	o.StagingCrawlerEvents.GrantCrawler(stagingRole)
 	o.addCrawler("StagingCrawler", &awsglue.CfnCrawlerProps{
 		Name:         jsii.String(n.StagingCrawler),
 		Description:  jsii.String("Catalogs the S3 staging area as staging_orders (the prefix keeps it apart from the landing orders table)"),
@@ -280,14 +276,17 @@ func (o *orchestration) addCrawler(id string, props *awsglue.CfnCrawlerProps) {
 	o.addStep(gluechain.Crawler(id, awsglue.NewCfnCrawler(o.stack, jsii.String(id), props)))
 }
 
-// newCrawlerRole may write the crawler logs and use the data key (the
-// areas are SSE-KMS, the logs are encrypted with it); callers grant data.
-func (o *orchestration) newCrawlerRole(id string) awsiam.Role {
+// newCrawlerRole may write the crawler logs, use the data key (the areas
+// are SSE-KMS, the logs are encrypted with it), read the area's orders/ and
+// consume its events; callers grant the catalog.
+func (o *orchestration) newCrawlerRole(id string, area awss3.IBucket, events *eventqueue.EventQueue) awsiam.Role {
 	role := awsiam.NewRole(o.stack, jsii.String(id), &awsiam.RoleProps{
 		AssumedBy: awsiam.NewServicePrincipal(jsii.String("glue.amazonaws.com"), nil),
 	})
 	gluejob.AllowGlueLogs(role, gluejob.CrawlerLogs)
 	o.DataKey.GrantEncryptDecrypt(role)
+	grantPrefixRead(role, area, config.OrdersPrefix)
+	events.GrantCrawler(role)
 	o.roles = append(o.roles, role)
 	return role
 }
