@@ -47,6 +47,7 @@ CURRENT = "current"
 PENDING = "pending"
 PENDING_RUNS = "run_ids"
 CLOSED_PREFIX = "run#"
+CLOSED_ATTRIBUTES = ("run_id", "previous_run_id", "next_run_id", "opened_at", "closed_at")
 COUNTED_AT = "counted_at"
 # A walk longer than this means the chain is broken or the audit has not run
 # for a very long time; it stops there and logs it rather than run forever.
@@ -65,9 +66,7 @@ def closed_run(ddb, table: str, run_id: str) -> Optional[dict]:
     item = ddb.get_item(TableName=table, Key={PK: {"S": CLOSED_PREFIX + run_id}}, ConsistentRead=True).get("Item")
     if not item:
         return None
-    return {"run_id": _s(item, "run_id"), "previous_run_id": _s(item, "previous_run_id"),
-            "opened_at": _s(item, "opened_at"), "closed_at": _s(item, "closed_at"),
-            "next_run_id": _s(item, "next_run_id"), "counted_at": _s(item, COUNTED_AT)}
+    return {name: _s(item, name) for name in CLOSED_ATTRIBUTES + (COUNTED_AT,)}
 
 
 def newly_closed_runs(ddb, table: str) -> List[dict]:

@@ -77,3 +77,14 @@ def test_a_run_stays_pending_until_the_last_step_counted_it(run_state):
     assert run_selection.select_runs(ddb, RUN_STATE, []) == ([], [])
     run_selection.complete(ddb, RUN_STATE, [R[4]])  # completing a run that is not pending changes nothing
     assert run_selection.pending_runs(ddb, RUN_STATE) == []
+
+
+def test_run_state_layout_is_the_shared_contract():
+    from conftest import contract
+
+    r = contract()["run_state"]
+    assert (run_selection.PK, run_selection.CURRENT, run_selection.CLOSED_PREFIX, run_selection.COUNTED_AT,
+            run_selection.PENDING, run_selection.PENDING_RUNS) == (
+        r["partition_key"], r["current_key"], r["closed_key_prefix"], r["counted_attribute"],
+        r["pending_key"], r["pending_runs_attribute"])
+    assert list(run_selection.CLOSED_ATTRIBUTES) == r["closed_attributes"]
