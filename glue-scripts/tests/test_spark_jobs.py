@@ -196,3 +196,16 @@ def test_catalog_errors_other_than_a_missing_table_fail_the_job():
             glue_catalog.table_exists(catalog, "ecommerce-database", "staging_orders")
         stub.add_response("get_table", {"Table": {"Name": "staging_orders"}})
         assert glue_catalog.table_exists(catalog, "ecommerce-database", "staging_orders")
+
+
+def test_landing_to_staging_reads_only_the_manifests_run_partitions_filtered_by_the_catalog():
+    import bookmarks
+
+    runs = [{"run_id": "20261128T020000Z-00000002", "previous_run_id": "20261128T010000Z-00000001"},
+            {"run_id": "20261128T030000Z-00000003", "previous_run_id": "20261128T020000Z-00000002"}]
+    predicate = to_staging.manifest_predicate(runs)
+    assert predicate == "run IN ('20261128T020000Z-00000002', '20261128T030000Z-00000003')"  # not the predecessors
+    assert bookmarks.partition_filter(predicate) == {
+        "push_down_predicate": predicate, "additional_options": {"catalogPartitionPredicate": predicate}}
+    with pytest.raises(ValueError):
+        to_staging.manifest_predicate([{"run_id": "x') OR ('1'='1"}])
