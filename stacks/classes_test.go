@@ -111,9 +111,15 @@ func (all appTemplates) deliveries() []delivery {
 			}
 		case "AWS::S3::Bucket":
 			nc, _ := p["NotificationConfiguration"].(map[string]any)
+			// A bucket's ARN is its name's: the policy of a queue the bucket
+			// waits for cannot refer to the bucket itself.
+			name := id
+			if p["BucketName"] != nil {
+				name = render(p["BucketName"])
+			}
 			for key, field := range map[string]string{"QueueConfigurations": "Queue", "TopicConfigurations": "Topic", "LambdaConfigurations": "Function"} {
 				for _, c := range list(nc[key]) {
-					add("bucket notification", "s3.amazonaws.com", c.(map[string]any)[field], "arn:${AWS::Partition}:s3:::"+id)
+					add("bucket notification", "s3.amazonaws.com", c.(map[string]any)[field], "arn:${AWS::Partition}:s3:::"+name)
 				}
 			}
 		case "AWS::SNS::Subscription":

@@ -33,7 +33,7 @@ var variantOverrides = map[string]map[string]any{
 	"acme": {
 		"resourcePrefix": "acme-", "bucketNameSuffix": "eu1",
 		"streamMode": "on-demand", "streamRetentionHours": 48,
-		"transformerBufferSizeMiB": 2, "transformerBufferIntervalSeconds": 10, "runIdCacheSeconds": 3,
+		"transformerBufferSizeMiB": 1, "transformerBufferIntervalSeconds": 10, "runIdCacheSeconds": 3,
 		"triggerMode": "continuous", "redshiftDailyUsageLimitRpuHours": "52",
 	},
 }

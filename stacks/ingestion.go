@@ -19,6 +19,7 @@ import (
 	"github.com/orders-pipeline/orders-pipeline/internal/construct/nag"
 	"github.com/orders-pipeline/orders-pipeline/internal/runstate"
 	"github.com/orders-pipeline/orders-pipeline/lambdas/runrotator/rotate"
+	"github.com/orders-pipeline/orders-pipeline/lambdas/transformer/transform"
 )
 
 // IngestionStackProps configure the ingestion stack.
@@ -57,11 +58,23 @@ type IngestionStack struct {
 	RunRotator awslambda.IFunction
 }
 
-// Firehose's S3 prefixes: orders partitioned Hive-style by processing time
-// (so crawlers and Athena see partitions), failures by error type.
+// Firehose's S3 prefixes. Orders are partitioned Hive-style (so Athena and
+// Spark prune by partition) by dynamic partitioning on the keys the
+// transformer returns with every record: the UTC date and hour of its own
+// processing_timestamp and its run id. A record's folder therefore always
+// agrees with its stamp (Firehose's !{timestamp} is the arrival time, which
+// differs near an hour boundary), and each run's rows, late deliveries
+// included, sit in the folders of that run only. Failures (which carry no
+// keys) stay partitioned by arrival time and error type.
 const (
-	landingDataPrefix  = config.OrdersPrefix + "processing_date=!{timestamp:yyyy-MM-dd}/processing_hour=!{timestamp:HH}/"
+	landingDataPrefix = config.OrdersPrefix +
+		"processing_date=!{partitionKeyFromLambda:" + transform.PartitionDate + "}/" +
+		"processing_hour=!{partitionKeyFromLambda:" + transform.PartitionHour + "}/" +
+		"run=!{partitionKeyFromLambda:" + transform.PartitionRun + "}/"
 	landingErrorPrefix = config.ErrorsPrefix + "!{firehose:error-output-type}/processing_date=!{timestamp:yyyy-MM-dd}/processing_hour=!{timestamp:HH}/"
+	// dynamicPartitioningRetrySeconds is how long Firehose retries delivering
+	// a partition to S3 before it writes the records under errors/.
+	dynamicPartitioningRetrySeconds = 300
 )
 
 // NewIngestionStack defines Kinesis stream to Firehose to the S3 landing area.
@@ -116,7 +129,9 @@ func NewIngestionStack(scope constructs.Construct, id string, props *IngestionSt
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
 	destination := awskinesisfirehose.NewS3Bucket(props.LandingBucket, &awskinesisfirehose.S3BucketProps{
-		DataOutputPrefix:  jsii.String(landingDataPrefix),
+		// Replaced by enableDynamicPartitioning: the L2 refuses partition
+		// keys in the prefix, as it cannot enable dynamic partitioning.
+		DataOutputPrefix:  jsii.String(config.OrdersPrefix),
 		ErrorOutputPrefix: jsii.String(landingErrorPrefix),
 		BufferingInterval: awscdk.Duration_Seconds(jsii.Number(float64(cfg.FirehoseBufferIntervalSeconds))),
 		BufferingSize:     awscdk.Size_Mebibytes(jsii.Number(float64(cfg.FirehoseBufferSizeMiB))),
@@ -144,12 +159,26 @@ func NewIngestionStack(scope constructs.Construct, id string, props *IngestionSt
 		Source:             awskinesisfirehose.NewKinesisStreamSource(props.Stream),
 		Destination:        destination,
 	})
+	enableDynamicPartitioning(s.DeliveryStream)
 	suppressDeliveryGrants(s.DeliveryStream)
 	// The Firehose L2 always adds its regional CIDR mapping; only
 	// destinations inside a VPC read it, which this stream has none of, and
 	// an unused mapping is a template warning (W7001).
 	stack.Node().TryRemoveChild(jsii.String("@aws-cdk--aws-kinesisfirehose.CidrBlocks"))
 	return s
+}
+
+// enableDynamicPartitioning turns on Firehose's dynamic partitioning, which
+// the L2 does not expose: the data prefix then takes the transformer's
+// partition keys. Firehose allows it only when the stream is created, so
+// turning it on replaces the delivery stream.
+func enableDynamicPartitioning(ds awskinesisfirehose.IDeliveryStream) {
+	cfn := ds.Node().DefaultChild().(awskinesisfirehose.CfnDeliveryStream)
+	cfn.AddPropertyOverride(jsii.String("ExtendedS3DestinationConfiguration.Prefix"), jsii.String(landingDataPrefix))
+	cfn.AddPropertyOverride(jsii.String("ExtendedS3DestinationConfiguration.DynamicPartitioningConfiguration"), map[string]any{
+		"Enabled":      true,
+		"RetryOptions": map[string]any{"DurationInSeconds": dynamicPartitioningRetrySeconds},
+	})
 }
 
 // suppressDeliveryGrants records why the grants the Firehose L2 writes for

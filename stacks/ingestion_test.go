@@ -7,6 +7,9 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/orders-pipeline/orders-pipeline/internal/config"
+	"github.com/orders-pipeline/orders-pipeline/internal/orders"
+	"github.com/orders-pipeline/orders-pipeline/lambdas/transformer/transform"
 )
 
 func deliveryStream(t *testing.T, tmpl assertions.Template) map[string]any {
@@ -31,12 +34,13 @@ func TestDeliveryStreamReadsTheStreamAndConvertsToParquet(t *testing.T) {
 		"DeliveryStreamType":               "KinesisStreamAsSource",
 		"KinesisStreamSourceConfiguration": map[string]any{"KinesisStreamARN": ref("Stream")},
 		"ExtendedS3DestinationConfiguration": map[string]any{
-			"BucketARN":                ref("LandingBucket"),
-			"Prefix":                   "orders/processing_date=!{timestamp:yyyy-MM-dd}/processing_hour=!{timestamp:HH}/",
-			"ErrorOutputPrefix":        "errors/!{firehose:error-output-type}/processing_date=!{timestamp:yyyy-MM-dd}/processing_hour=!{timestamp:HH}/",
-			"BufferingHints":           map[string]any{"IntervalInSeconds": 300, "SizeInMBs": 128},
-			"CloudWatchLoggingOptions": map[string]any{"Enabled": true},
-			"EncryptionConfiguration":  map[string]any{"KMSEncryptionConfig": map[string]any{"AWSKMSKeyARN": ref("DataKey")}},
+			"BucketARN":                        ref("LandingBucket"),
+			"Prefix":                           "orders/processing_date=!{partitionKeyFromLambda:date}/processing_hour=!{partitionKeyFromLambda:hour}/run=!{partitionKeyFromLambda:run}/",
+			"DynamicPartitioningConfiguration": map[string]any{"Enabled": true, "RetryOptions": map[string]any{"DurationInSeconds": 300}},
+			"ErrorOutputPrefix":                "errors/!{firehose:error-output-type}/processing_date=!{timestamp:yyyy-MM-dd}/processing_hour=!{timestamp:HH}/",
+			"BufferingHints":                   map[string]any{"IntervalInSeconds": 300, "SizeInMBs": 128},
+			"CloudWatchLoggingOptions":         map[string]any{"Enabled": true},
+			"EncryptionConfiguration":          map[string]any{"KMSEncryptionConfig": map[string]any{"AWSKMSKeyARN": ref("DataKey")}},
 			"DataFormatConversionConfiguration": map[string]any{
 				"Enabled":                   true,
 				"InputFormatConfiguration":  map[string]any{"Deserializer": map[string]any{"OpenXJsonSerDe": map[string]any{}}},
@@ -49,6 +53,26 @@ func TestDeliveryStreamReadsTheStreamAndConvertsToParquet(t *testing.T) {
 			},
 		},
 	})
+	// The prefix names exactly the keys the transformer returns, and the
+	// landing table's partition columns in their order.
+	for _, key := range []string{transform.PartitionDate, transform.PartitionHour, transform.PartitionRun} {
+		if !strings.Contains(landingDataPrefix, "!{partitionKeyFromLambda:"+key+"}") {
+			t.Errorf("the data prefix does not use the transformer's partition key %q", key)
+		}
+	}
+	var folders []string
+	for _, part := range strings.Split(strings.TrimPrefix(landingDataPrefix, config.OrdersPrefix), "/") {
+		if name, _, ok := strings.Cut(part, "="); ok {
+			folders = append(folders, name)
+		}
+	}
+	var columns []string
+	for _, c := range orders.PartitionColumns {
+		columns = append(columns, c.Name)
+	}
+	if strings.Join(folders, ",") != strings.Join(columns, ",") {
+		t.Errorf("prefix folders %v, landing partition columns %v", folders, columns)
+	}
 	// Format conversion compresses inside Parquet; the object-level setting must stay off.
 	dest := deliveryStream(t, tmpl)["ExtendedS3DestinationConfiguration"].(map[string]any)
 	if c, ok := dest["CompressionFormat"]; ok && c != "UNCOMPRESSED" {
@@ -86,7 +110,7 @@ func TestTransformerIsTheProcessorWithConfiguredBuffers(t *testing.T) {
 	}
 	check(templateOf(t, defaultPipeline(t).Ingestion.Stack), "1", "60")
 	tmpl := templateOf(t, variant(t, "acme").Ingestion.Stack)
-	check(tmpl, "2", "10")
+	check(tmpl, "1", "10")
 	hasResource(t, tmpl, "AWS::Lambda::Function", map[string]any{
 		"FunctionName":  "acme-LambdaTransformerFn",
 		"Runtime":       "provided.al2023",

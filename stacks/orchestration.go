@@ -25,6 +25,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/orders-pipeline/orders-pipeline/internal/audit"
 	"github.com/orders-pipeline/orders-pipeline/internal/config"
+	"github.com/orders-pipeline/orders-pipeline/internal/construct/eventqueue"
 	"github.com/orders-pipeline/orders-pipeline/internal/construct/finalqueue"
 	"github.com/orders-pipeline/orders-pipeline/internal/construct/gluechain"
 	"github.com/orders-pipeline/orders-pipeline/internal/construct/gluejob"
@@ -47,6 +48,12 @@ type OrchestrationStackProps struct {
 	LandingBucket, StagingBucket, AthenaResults, GlueCode awss3.IBucket
 	// AuditTable receives every layer's counts.
 	AuditTable awsdynamodb.ITable
+	// RunState holds the closed runs (run#<id>) the landing audit chooses
+	// from and marks counted.
+	RunState awsdynamodb.ITable
+	// LandingCrawlerEvents and StagingCrawlerEvents receive the object
+	// events of the areas the crawlers read.
+	LandingCrawlerEvents, StagingCrawlerEvents *eventqueue.EventQueue
 	// Warehouse is where the Redshift jobs load.
 	Warehouse WarehouseTarget
 	// RunRotator closes the open run whenever the workflow starts.
@@ -95,6 +102,9 @@ type orchestration struct {
 	steps map[string]gluechain.Step
 	// roles are every crawler and job role, for their common findings.
 	roles []awsiam.Role
+	// landingEvents receives the landing bucket's Object Created events
+	// under orders/; the landing audit drains it after writing its counts.
+	landingEvents *eventqueue.EventQueue
 }
 
 // NewOrchestrationStack defines the orchestration layer.
@@ -111,6 +121,7 @@ func NewOrchestrationStack(scope constructs.Construct, id string, props *Orchest
 		LogGroupName: o.names.LogGroup(config.LambdaLogs, "shared-modules-deployment"),
 		LogKey:       props.DataKey,
 	})
+	o.landingEvents = o.newLandingEvents()
 	o.addS3Jobs()
 	o.addWarehouseJobs()
 
@@ -206,38 +217,37 @@ var crawlerConfiguration = mustJSON(map[string]any{
 	"Grouping": map[string]any{"TableGroupingPolicy": "CombineCompatibleSchemas"},
 })
 
-// addCrawlers defines the landing and staging crawlers.
+// addCrawlers defines the landing and staging crawlers, both in S3 event
+// mode: after a first full listing, a crawl lists only the folders that the
+// area's object events (a queue each) name, so its work follows what is new
+// and a crawl with no events costs nothing.
 //
 // The landing crawler targets the declared `orders` table (a catalog
 // target) so the schema Firehose converts against is never rewritten: it
-// only logs schema changes and adds partitions. Glue allows incremental
-// crawls (CRAWL_NEW_FOLDERS_ONLY) for S3 targets only, so a catalog target
-// has to crawl everything (S3 event mode, the other way to crawl less,
-// needs the landing bucket's events in an SQS queue). The staging crawler
-// has an S3 target and crawls new folders only.
+// only logs schema changes and adds partitions. The staging crawler has an
+// S3 target and creates staging_orders from the first data.
 func (o *orchestration) addCrawlers() {
 	n := o.names
 	db := n.Database
 
-	landingRole := o.newCrawlerRole("LandingCrawlerRole")
+	landingRole := o.newCrawlerRole("LandingCrawlerRole", o.LandingBucket, o.LandingCrawlerEvents)
 	grantPartitionsAdd(landingRole, db, n.LandingTable)
-	grantPrefixRead(landingRole, o.LandingBucket, config.OrdersPrefix)
 	o.addCrawler("LandingCrawler", &awsglue.CfnCrawlerProps{
 		Name:        jsii.String(n.LandingCrawler),
-		Description: jsii.String("Adds the new processing-time partitions of the S3 landing area to the declared orders table"),
+		Description: jsii.String("Adds the new processing-time and run partitions of the S3 landing area to the declared orders table"),
 		Role:        landingRole.RoleArn(),
 		Targets: &awsglue.CfnCrawler_TargetsProperty{
 			CatalogTargets: []any{&awsglue.CfnCrawler_CatalogTargetProperty{
-				DatabaseName: jsii.String(db),
-				Tables:       jsii.Strings(n.LandingTable),
+				DatabaseName:     jsii.String(db),
+				Tables:           jsii.Strings(n.LandingTable),
+				EventQueueArn:    o.LandingCrawlerEvents.Queue.QueueArn(),
+				DlqEventQueueArn: o.LandingCrawlerEvents.DeadLetters.QueueArn(),
 			}},
 		},
-		RecrawlPolicy: &awsglue.CfnCrawler_RecrawlPolicyProperty{RecrawlBehavior: jsii.String("CRAWL_EVERYTHING")},
 	})
 
-	stagingRole := o.newCrawlerRole("StagingCrawlerRole")
+	stagingRole := o.newCrawlerRole("StagingCrawlerRole", o.StagingBucket, o.StagingCrawlerEvents)
 	grantTablesWrite(stagingRole, db, n.StagingTable)
-	grantPrefixRead(stagingRole, o.StagingBucket, config.OrdersPrefix)
 	o.addCrawler("StagingCrawler", &awsglue.CfnCrawlerProps{
 		Name:         jsii.String(n.StagingCrawler),
 		Description:  jsii.String("Catalogs the S3 staging area as staging_orders (the prefix keeps it apart from the landing orders table)"),
@@ -246,32 +256,37 @@ func (o *orchestration) addCrawlers() {
 		TablePrefix:  jsii.String(n.StagingTablePrefix),
 		Targets: &awsglue.CfnCrawler_TargetsProperty{
 			S3Targets: []any{&awsglue.CfnCrawler_S3TargetProperty{
-				Path: jsii.String(s3URI(o.StagingBucket, config.OrdersPrefix)),
+				Path:             jsii.String(s3URI(o.StagingBucket, config.OrdersPrefix)),
+				EventQueueArn:    o.StagingCrawlerEvents.Queue.QueueArn(),
+				DlqEventQueueArn: o.StagingCrawlerEvents.DeadLetters.QueueArn(),
 			}},
 		},
-		RecrawlPolicy: &awsglue.CfnCrawler_RecrawlPolicyProperty{RecrawlBehavior: jsii.String("CRAWL_NEW_FOLDERS_ONLY")},
 	})
 }
 
-// addCrawler defines a crawler step with what both crawlers share: schema
-// changes are only logged (the landing table is declared, and incremental
-// crawls force both behaviours to LOG), the crawler configuration and the
+// addCrawler defines a crawler step with what both crawlers share: event
+// mode, schema changes only logged (the landing table is declared, and the
+// staging schema is the Spark job's), the crawler configuration and the
 // security configuration.
 func (o *orchestration) addCrawler(id string, props *awsglue.CfnCrawlerProps) {
+	props.RecrawlPolicy = &awsglue.CfnCrawler_RecrawlPolicyProperty{RecrawlBehavior: jsii.String("CRAWL_EVENT_MODE")}
 	props.SchemaChangePolicy = &awsglue.CfnCrawler_SchemaChangePolicyProperty{UpdateBehavior: jsii.String("LOG"), DeleteBehavior: jsii.String("LOG")}
 	props.Configuration = jsii.String(crawlerConfiguration)
 	props.CrawlerSecurityConfiguration = o.security.SecurityConfigurationName()
 	o.addStep(gluechain.Crawler(id, awsglue.NewCfnCrawler(o.stack, jsii.String(id), props)))
 }
 
-// newCrawlerRole may write the crawler logs and use the data key (the
-// areas are SSE-KMS, the logs are encrypted with it); callers grant data.
-func (o *orchestration) newCrawlerRole(id string) awsiam.Role {
+// newCrawlerRole may write the crawler logs, use the data key (the areas
+// are SSE-KMS, the logs are encrypted with it), read the area's orders/ and
+// consume its events; callers grant the catalog.
+func (o *orchestration) newCrawlerRole(id string, area awss3.IBucket, events *eventqueue.EventQueue) awsiam.Role {
 	role := awsiam.NewRole(o.stack, jsii.String(id), &awsiam.RoleProps{
 		AssumedBy: awsiam.NewServicePrincipal(jsii.String("glue.amazonaws.com"), nil),
 	})
 	gluejob.AllowGlueLogs(role, gluejob.CrawlerLogs)
 	o.DataKey.GrantEncryptDecrypt(role)
+	grantPrefixRead(role, area, config.OrdersPrefix)
+	events.GrantCrawler(role)
 	o.roles = append(o.roles, role)
 	return role
 }
@@ -352,13 +367,24 @@ func (o *orchestration) shell(id string, props gluejob.Props) *gluejob.Job {
 // Athena and upserts the counts into the audit table.
 func (o *orchestration) athenaAudit(id, name, description string, layer audit.Layer, table string, area bucketPrefix) {
 	n := o.names
-	job := o.shell(id, o.jobProps(name, description, "jobs/athena_audit_load.py", map[string]*string{
+	args := map[string]*string{
 		"--layer":            jsii.String(string(layer)),
 		"--database":         jsii.String(n.Database),
 		"--table":            jsii.String(table),
 		"--athena_workgroup": jsii.String(o.workgroup),
 		"--audit_table":      o.AuditTable.TableName(),
-	}))
+		"--manifest_path":    jsii.String(o.manifestPath()),
+	}
+	if layer == audit.S3Landing {
+		args["--run_state_table"] = o.RunState.TableName()
+		args["--events_queue_url"] = o.landingEvents.Queue.QueueUrl()
+	}
+	job := o.shell(id, o.jobProps(name, description, "jobs/athena_audit_load.py", args))
+	if layer == audit.S3Landing {
+		o.grantLandingRunSelection(job)
+	} else {
+		o.grantManifestRead(job.Role)
+	}
 	grantCatalogRead(job.Role, n.Database, table)
 	grantPrefixRead(job.Role, area.bucket, area.prefix)
 	grantAthenaQueries(job.Role, o.workgroup, o.AthenaResults)
@@ -376,12 +402,14 @@ func (o *orchestration) addS3Jobs() {
 		audit.S3Landing, n.LandingTable, landingOrders)
 
 	toStaging := o.spark("LandingToStagingJob", o.jobProps(n.LandingToStagingJob,
-		"Explodes new landing orders to one row per product into the S3 staging area (Parquet/Snappy, same partitions)",
+		"Explodes the new landing orders of the counted runs to one row per product into the S3 staging area (Parquet/Snappy, same partitions)",
 		"jobs/orders_landing_to_staging.py", map[string]*string{
 			"--database":      jsii.String(n.Database),
 			"--landing_table": jsii.String(n.LandingTable),
 			"--staging_path":  jsii.String(stagingOrders.uri()),
+			"--manifest_path": jsii.String(o.manifestPath()),
 		}))
+	o.grantManifestRead(toStaging.Role)
 	grantCatalogRead(toStaging.Role, n.Database, n.LandingTable)
 	grantPrefixRead(toStaging.Role, o.LandingBucket, landingOrders.prefix)
 	grantPrefixRead(toStaging.Role, o.StagingBucket, stagingOrders.prefix)
@@ -390,6 +418,67 @@ func (o *orchestration) addS3Jobs() {
 	o.athenaAudit("StagingAuditJob", n.StagingAuditJob,
 		"Counts the rows per run id in the S3 staging area into the audit table",
 		audit.S3Staging, n.StagingTable, stagingOrders)
+}
+
+// landingEventsMaxReceives is how many landing audits may read an event
+// without deleting it (each failed before writing its counts).
+const landingEventsMaxReceives = 50
+
+// landingEventsRuleID is the construct id of the rule feeding the landing
+// events queue (it has no physical name: nothing outside refers to it).
+const landingEventsRuleID = "LandingEventsRule"
+
+// newLandingEvents routes the landing objects' Object Created events (the
+// bucket sends every event to EventBridge) to a queue only the landing
+// audit reads: it learns the new objects, and so their runs, without
+// listing the landing area. (The landing crawler has its own queue: an
+// S3 notification reaches one queue per prefix.)
+func (o *orchestration) newLandingEvents() *eventqueue.EventQueue {
+	q := eventqueue.New(o.stack, "LandingEvents", eventqueue.Props{
+		// A message read by this many landing audits that all failed before
+		// deleting it is set aside for an operator (its objects are then
+		// counted only when their run is next counted for another reason).
+		MaxReceives: landingEventsMaxReceives,
+		// Longer than the landing audit holds a message before it deletes it.
+		VisibilityTimeout: awscdk.Duration_Minutes(jsii.Number(float64(o.Config.JobTimeoutMinutes + 5))),
+		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
+	})
+	r := awsevents.NewRule(o.stack, jsii.String(landingEventsRuleID), &awsevents.RuleProps{
+		Description:  jsii.String("Landing objects created under orders/, for the landing audit"),
+		EventPattern: &awsevents.EventPattern{Source: jsii.Strings("aws.s3")},
+	})
+	setEventPattern(r, map[string]any{
+		"source":      []any{"aws.s3"},
+		"detail-type": []any{"Object Created"},
+		"detail": map[string]any{
+			"bucket": map[string]any{"name": []any{o.LandingBucket.BucketName()}},
+			"object": map[string]any{"key": []any{map[string]any{"prefix": config.OrdersPrefix}}},
+		},
+	})
+	r.AddTarget(awseventstargets.NewSqsQueue(q.Queue, nil))
+	return q
+}
+
+// grantLandingRunSelection lets the landing audit choose the runs: read the
+// run-state table and mark closed runs counted, drain the events queue,
+// register the new partitions and write the manifest.
+func (o *orchestration) grantLandingRunSelection(job *gluejob.Job) {
+	o.RunState.Grant(job.Role, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:UpdateItem"))
+	o.landingEvents.Queue.GrantConsumeMessages(job.Role)
+	allow(job.Role, append(append([]string{}, catalogReadActions...), "glue:BatchCreatePartition"),
+		catalogResources(o.stack, o.names.Database, o.names.LandingTable)...)
+	grantPrefixWrite(job.Role, o.StagingBucket, config.ManifestPrefix)
+	grantPrefixRead(job.Role, o.StagingBucket, config.ManifestPrefix)
+}
+
+// grantManifestRead lets a later step read the workflow run's manifest.
+func (o *orchestration) grantManifestRead(role awsiam.IRole) {
+	grantPrefixRead(role, o.StagingBucket, config.ManifestPrefix)
+}
+
+// manifestPath is the folder of the workflow runs' manifests.
+func (o *orchestration) manifestPath() string {
+	return s3URI(o.StagingBucket, config.ManifestPrefix)
 }
 
 // warehouseArguments tell a job how to reach the warehouse through the
@@ -428,7 +517,9 @@ func (o *orchestration) addWarehouseJobs() {
 			"--copy_path":     jsii.String(copyArea.uri()),
 			"--copy_role_arn": t.CopyRole.RoleArn(),
 			"--ddl_sql_uri":   ddl.S3ObjectUrl(),
+			"--manifest_path": jsii.String(o.manifestPath()),
 		})))
+	o.grantManifestRead(toRedshift.Role)
 	grantCatalogRead(toRedshift.Role, n.Database, n.StagingTable)
 	grantPrefixRead(toRedshift.Role, o.StagingBucket, stagingOrders.prefix)
 	grantPrefixRead(toRedshift.Role, o.StagingBucket, copyArea.prefix)
@@ -445,7 +536,9 @@ func (o *orchestration) addWarehouseJobs() {
 		"jobs/orders_redshift_staging_to_redshift_final.py", warehouseArguments(t, map[string]*string{
 			"--ddl_sql_uri":          ddl.S3ObjectUrl(),
 			"--enrich_final_sql_uri": enrich.S3ObjectUrl(),
+			"--manifest_path":        jsii.String(o.manifestPath()),
 		})))
+	o.grantManifestRead(toFinal.Role)
 	t.GrantDataAPI(toFinal.Role)
 	acknowledgeSecretArn(toFinal)
 	ddl.GrantRead(toFinal.Role)
@@ -458,10 +551,21 @@ func (o *orchestration) addWarehouseJobs() {
 // redshiftAudit defines a job that counts one Redshift layer per run id
 // and upserts the counts into the audit table.
 func (o *orchestration) redshiftAudit(id, name, description string, layer audit.Layer) {
-	job := o.shell(id, o.jobProps(name, description, "jobs/redshift_audit_load.py", warehouseArguments(o.Warehouse, map[string]*string{
-		"--layer":       jsii.String(string(layer)),
-		"--audit_table": o.AuditTable.TableName(),
-	})))
+	args := map[string]*string{
+		"--layer":         jsii.String(string(layer)),
+		"--audit_table":   o.AuditTable.TableName(),
+		"--manifest_path": jsii.String(o.manifestPath()),
+	}
+	if layer == audit.RedshiftFinal {
+		// The workflow's last step takes the runs it counted off the
+		// pending runs the landing audit recorded.
+		args["--run_state_table"] = o.RunState.TableName()
+	}
+	job := o.shell(id, o.jobProps(name, description, "jobs/redshift_audit_load.py", warehouseArguments(o.Warehouse, args)))
+	if layer == audit.RedshiftFinal {
+		o.RunState.Grant(job.Role, jsii.String("dynamodb:UpdateItem"))
+	}
+	o.grantManifestRead(job.Role)
 	o.Warehouse.GrantDataAPI(job.Role)
 	acknowledgeSecretArn(job)
 	grantAuditWrite(job.Role, o.AuditTable)
@@ -611,8 +715,8 @@ func suppressGlueRoleFindings(role constructs.IConstruct) {
 	}{
 		{"Glue names a run's log groups under /aws-glue/jobs/, /aws-glue/python-jobs/ or /aws-glue/crawlers with the security configuration and role in the name, so only the prefix is known before the run.",
 			[]string{`^Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws-glue/(jobs|python-jobs|crawlers)\*$`}},
-		{"Object access is limited to one area's prefix (orders/, redshift-copy/ or the Athena workgroup's result prefix); the objects under it are written by the pipeline at run time.",
-			[]string{`^Resource::.*/(orders|redshift-copy|[a-z0-9-]*orders-audit-workgroup)/\*$`}},
+		{"Object access is limited to one area's prefix (orders/, redshift-copy/, manifests/ or the Athena workgroup's result prefix); the objects under it are written by the pipeline at run time.",
+			[]string{`^Resource::.*/(orders|redshift-copy|manifests|[a-z0-9-]*orders-audit-workgroup)/\*$`}},
 		{"The CDK's read grant on its bootstrap assets bucket, which holds this job's script, the shared Python modules and the SQL files.",
 			[]string{`^Resource::arn:<AWS::Partition>:s3:::cdk-[a-z0-9]+-assets-<AWS::AccountId>-<AWS::Region>/\*$`, `^Action::s3:(GetObject|GetBucket|List)\*$`}},
 		{"The CDK's encrypt/decrypt grant on the one data key: Glue writes SSE-KMS objects, encrypted logs and bookmarks with it.",

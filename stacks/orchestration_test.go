@@ -167,9 +167,10 @@ func landingNameIn(t *testing.T, completion map[string]any) any {
 
 func TestBatchCompletionRuleIsTheSeedsPattern(t *testing.T) {
 	p := defaultPipeline(t)
-	rules := resources(t, templateOf(t, p.Orchestration.Stack), "AWS::Events::Rule")
+	tmpl := templateOf(t, p.Orchestration.Stack)
+	rules := triggerRules(t, tmpl)
 	if len(rules) != 1 {
-		t.Fatalf("%d rules, want 1", len(rules))
+		t.Fatalf("%d trigger rules, want 1", len(rules))
 	}
 	for _, r := range rules {
 		pr := props(r)
@@ -191,7 +192,7 @@ func TestRuleTargetsTheWorkflowWithANarrowRoleAndDeadLetters(t *testing.T) {
 	p := defaultPipeline(t)
 	tmpl := templateOf(t, p.Orchestration.Stack)
 	var target map[string]any
-	for _, r := range resources(t, tmpl, "AWS::Events::Rule") {
+	for _, r := range triggerRules(t, tmpl) {
 		targets := props(r)["Targets"].([]any)
 		target = targets[0].(map[string]any)
 	}
@@ -232,14 +233,23 @@ func TestRuleTargetsTheWorkflowWithANarrowRoleAndDeadLetters(t *testing.T) {
 	})
 }
 
-func TestCrawlersKeepTheLandingTableAndPrefixStaging(t *testing.T) {
+// importOf matches the cross-stack import of a storage queue's ARN.
+func importOf(queueID string) any {
+	return map[string]any{"Fn::ImportValue": assertions.Match_StringLikeRegexp(jsii.String(queueID + "[0-9A-F]{8}Arn"))}
+}
+
+func TestCrawlersCrawlTheirEventsKeepTheLandingTableAndPrefixStaging(t *testing.T) {
 	tmpl := templateOf(t, defaultPipeline(t).Orchestration.Stack)
 	security := map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("GlueSecurity"))}
 	hasResource(t, tmpl, "AWS::Glue::Crawler", map[string]any{
-		"Name":                         "orders-landing-area-crawler",
-		"Targets":                      map[string]any{"CatalogTargets": []any{map[string]any{"DatabaseName": "ecommerce-database", "Tables": []any{"orders"}}}},
+		"Name": "orders-landing-area-crawler",
+		"Targets": map[string]any{"CatalogTargets": []any{map[string]any{
+			"DatabaseName": "ecommerce-database", "Tables": []any{"orders"},
+			"EventQueueArn":    importOf("LandingCrawlerEventsQueue"),
+			"DlqEventQueueArn": importOf("LandingCrawlerEventsDeadLetters"),
+		}}},
 		"SchemaChangePolicy":           map[string]any{"UpdateBehavior": "LOG", "DeleteBehavior": "LOG"},
-		"RecrawlPolicy":                map[string]any{"RecrawlBehavior": "CRAWL_EVERYTHING"},
+		"RecrawlPolicy":                map[string]any{"RecrawlBehavior": "CRAWL_EVENT_MODE"},
 		"CrawlerSecurityConfiguration": security,
 		"Configuration":                assertions.Match_StringLikeRegexp(jsii.String(`"AddOrUpdateBehavior":"InheritFromTable"`)),
 	})
@@ -247,10 +257,12 @@ func TestCrawlersKeepTheLandingTableAndPrefixStaging(t *testing.T) {
 		"Name":         "orders-staging-area-crawler",
 		"DatabaseName": "ecommerce-database",
 		"TablePrefix":  "staging_",
-		"Targets": map[string]any{"S3Targets": []any{map[string]any{"Path": map[string]any{"Fn::Join": []any{"", []any{
-			"s3://", assertions.Match_AnyValue(), "/orders/",
-		}}}}}},
-		"RecrawlPolicy":                map[string]any{"RecrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY"},
+		"Targets": map[string]any{"S3Targets": []any{map[string]any{
+			"Path":             map[string]any{"Fn::Join": []any{"", []any{"s3://", assertions.Match_AnyValue(), "/orders/"}}},
+			"EventQueueArn":    importOf("StagingCrawlerEventsQueue"),
+			"DlqEventQueueArn": importOf("StagingCrawlerEventsDeadLetters"),
+		}}},
+		"RecrawlPolicy":                map[string]any{"RecrawlBehavior": "CRAWL_EVENT_MODE"},
 		"CrawlerSecurityConfiguration": security,
 	})
 	hasResource(t, tmpl, "AWS::Glue::SecurityConfiguration", map[string]any{"EncryptionConfiguration": map[string]any{
@@ -331,13 +343,17 @@ func checkCommonJobSettings(t *testing.T, job map[string]any) {
 func TestS3JobsFollowTheScriptContract(t *testing.T) {
 	n := defaultNames()
 	tmpl := templateOf(t, defaultPipeline(t).Orchestration.Stack)
-	audit := []string{"--athena_workgroup", "--audit_table", "--database", "--layer", "--table"}
+	audit := []string{"--athena_workgroup", "--audit_table", "--database", "--layer", "--manifest_path", "--table"}
 	for name, want := range map[string]struct {
 		layer, table string
 	}{n.LandingAuditJob: {"s3_landing", "orders"}, n.StagingAuditJob: {"s3_staging", "staging_orders"}} {
 		job := jobByName(t, tmpl, name)
 		checkShellJob(t, job)
 		args := job["DefaultArguments"].(map[string]any)
+		audit := audit
+		if want.layer == "s3_landing" {
+			audit = sorted(append(append([]string{}, audit...), "--events_queue_url", "--run_state_table"))
+		}
 		if got := ownArguments(job); !reflect.DeepEqual(got, audit) {
 			t.Errorf("%s arguments %v, want %v", name, got, audit)
 		}
@@ -347,7 +363,7 @@ func TestS3JobsFollowTheScriptContract(t *testing.T) {
 	}
 	job := jobByName(t, tmpl, n.LandingToStagingJob)
 	checkSparkJob(t, job)
-	if got, want := ownArguments(job), []string{"--database", "--landing_table", "--staging_path"}; !reflect.DeepEqual(got, want) {
+	if got, want := ownArguments(job), []string{"--database", "--landing_table", "--manifest_path", "--staging_path"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("landing to staging arguments %v, want %v", got, want)
 	}
 	path, _ := json.Marshal(job["DefaultArguments"].(map[string]any)["--staging_path"])
@@ -391,9 +407,9 @@ func TestWarehouseJobsExtendTheChainAndTheLoopRestartsOnTheLastOne(t *testing.T)
 		t.Fatalf("last job %s", last)
 	}
 
-	rules := resources(t, tmpl, "AWS::Events::Rule")
+	rules := triggerRules(t, tmpl)
 	if len(rules) != 1 {
-		t.Fatalf("%d rules, want 1", len(rules))
+		t.Fatalf("%d trigger rules, want 1", len(rules))
 	}
 	for _, r := range rules {
 		if props(r)["Name"] != "orders-infinite-loop-rule" {
@@ -436,13 +452,13 @@ func TestWarehouseJobsExtendTheChainAndTheLoopRestartsOnTheLastOne(t *testing.T)
 		}}})
 	}
 
-	copyArgs := []string{"--copy_path", "--copy_role_arn", "--database", "--ddl_sql_uri", "--redshift_database", "--secret_arn", "--staging_table", "--workgroup_name"}
+	copyArgs := []string{"--copy_path", "--copy_role_arn", "--database", "--ddl_sql_uri", "--manifest_path", "--redshift_database", "--secret_arn", "--staging_table", "--workgroup_name"}
 	warehouse := []string{"--redshift_database", "--secret_arn", "--workgroup_name"}
 	for name, want := range map[string][]string{
 		n.StagingToRedshiftJob:      copyArgs,
-		n.RedshiftStagingAuditJob:   append([]string{"--audit_table", "--layer"}, warehouse...),
-		n.RedshiftStagingToFinalJob: sorted(append([]string{"--ddl_sql_uri", "--enrich_final_sql_uri"}, warehouse...)),
-		n.RedshiftFinalAuditJob:     append([]string{"--audit_table", "--layer"}, warehouse...),
+		n.RedshiftStagingAuditJob:   append([]string{"--audit_table", "--layer", "--manifest_path"}, warehouse...),
+		n.RedshiftStagingToFinalJob: sorted(append([]string{"--ddl_sql_uri", "--enrich_final_sql_uri", "--manifest_path"}, warehouse...)),
+		n.RedshiftFinalAuditJob:     sorted(append([]string{"--audit_table", "--layer", "--manifest_path", "--run_state_table"}, warehouse...)),
 	} {
 		job := jobByName(t, tmpl, name)
 		if got := ownArguments(job); !reflect.DeepEqual(got, want) {
@@ -475,7 +491,7 @@ func TestWarehouseJobsExtendTheChainAndTheLoopRestartsOnTheLastOne(t *testing.T)
 // that own a table may change it.
 func TestGlueRolesAreLimitedToTheirAreas(t *testing.T) {
 	tmpl := templateOf(t, variant(t, "everything").Orchestration.Stack)
-	allowedObjects := regexp.MustCompile(`/(orders|redshift-copy|orders-audit-workgroup)/\*"\]\]\}$|cdk-hnb659fds-assets-.*/\*"\]\]\}$`)
+	allowedObjects := regexp.MustCompile(`/(orders|redshift-copy|manifests|orders-audit-workgroup)/\*"\]\]\}$|cdk-hnb659fds-assets-.*/\*"\]\]\}$`)
 	for id, pol := range resources(t, tmpl, "AWS::IAM::Policy") {
 		for _, st := range props(pol)["PolicyDocument"].(map[string]any)["Statement"].([]any) {
 			stmt := st.(map[string]any)
@@ -530,5 +546,63 @@ func TestEveryJobGetsTheSharedModules(t *testing.T) {
 		if n := strings.Count(string(files), ".py"); n != len(modules) {
 			t.Errorf("%s ships %d modules, want %d: %s", props(j)["Name"], n, len(modules), files)
 		}
+	}
+}
+
+// triggerRules are the named rules of the orchestration stack: the workflow
+// trigger (the landing events rule has no name).
+func triggerRules(t *testing.T, tmpl assertions.Template) map[string]map[string]any {
+	t.Helper()
+	out := map[string]map[string]any{}
+	for id, r := range resources(t, tmpl, "AWS::Events::Rule") {
+		if _, named := props(r)["Name"]; named {
+			out[id] = r
+		}
+	}
+	return out
+}
+
+// The landing audit learns new landing objects from their Object Created
+// events (orders/ only) in a queue it alone consumes; it and every later
+// step get the workflow run's manifest location, and only the landing audit
+// reads the run-state table.
+func TestLandingEventsReachTheLandingAuditAndEveryStepReadsTheManifest(t *testing.T) {
+	p := defaultPipeline(t)
+	tmpl := templateOf(t, p.Orchestration.Stack)
+	var pattern map[string]any
+	for _, r := range resources(t, tmpl, "AWS::Events::Rule") {
+		if _, named := props(r)["Name"]; !named {
+			pattern = props(r)["EventPattern"].(map[string]any)
+			target, _ := json.Marshal(props(r)["Targets"])
+			if !strings.Contains(string(target), "LandingEvents") {
+				t.Errorf("landing events rule targets %s", target)
+			}
+		}
+	}
+	got, _ := json.Marshal(pattern)
+	for _, want := range []string{`"detail-type":["Object Created"]`, `"prefix":"orders/"`, `"source":["aws.s3"]`} {
+		if !strings.Contains(string(got), want) {
+			t.Errorf("landing events pattern %s lacks %s", got, want)
+		}
+	}
+	jobs := 0
+	for _, j := range resources(t, tmpl, "AWS::Glue::Job") {
+		args := props(j)["DefaultArguments"].(map[string]any)
+		name := props(j)["Name"].(string)
+		jobs++
+		if m, _ := json.Marshal(args["--manifest_path"]); !strings.Contains(string(m), "/manifests/") {
+			t.Errorf("%s: --manifest_path %s", name, m)
+		}
+		// The landing audit chooses the runs and marks them pending; the
+		// last step takes them off.
+		_, state := args["--run_state_table"]
+		_, queue := args["--events_queue_url"]
+		landing, last := name == "orders_landing_audit_load", name == "orders_redshift_final_audit_load"
+		if state != (landing || last) || queue != landing {
+			t.Errorf("%s: --run_state_table %v, --events_queue_url %v", name, state, queue)
+		}
+	}
+	if jobs != 7 {
+		t.Errorf("%d jobs checked, want 7", jobs)
 	}
 }

@@ -80,16 +80,19 @@ func NewPipeline(scope constructs.Construct, props PipelineProps) *Pipeline {
 		AuditTable: storage.AuditTable,
 	})
 	p.Orchestration = NewOrchestrationStack(scope, "Orchestration", &OrchestrationStackProps{
-		StackProps:    base("orchestration", "Orders pipeline: layers 2 and 3, EventBridge trigger, Glue workflow, crawlers and jobs"),
-		Config:        cfg,
-		DataKey:       storage.DataKey,
-		LandingBucket: storage.LandingBucket,
-		StagingBucket: storage.StagingBucket,
-		AthenaResults: storage.AthenaResults,
-		GlueCode:      storage.GlueCode,
-		AuditTable:    storage.AuditTable,
-		Warehouse:     p.Warehouse.Target,
-		RunRotator:    p.Ingestion.RunRotator,
+		StackProps:           base("orchestration", "Orders pipeline: layers 2 and 3, EventBridge trigger, Glue workflow, crawlers and jobs"),
+		Config:               cfg,
+		DataKey:              storage.DataKey,
+		LandingBucket:        storage.LandingBucket,
+		StagingBucket:        storage.StagingBucket,
+		AthenaResults:        storage.AthenaResults,
+		GlueCode:             storage.GlueCode,
+		AuditTable:           storage.AuditTable,
+		RunState:             storage.RunState,
+		LandingCrawlerEvents: storage.LandingCrawlerEvents,
+		StagingCrawlerEvents: storage.StagingCrawlerEvents,
+		Warehouse:            p.Warehouse.Target,
+		RunRotator:           p.Ingestion.RunRotator,
 	})
 	if cfg.PublisherInstance {
 		p.Publisher = NewPublisherStack(scope, "Publisher", &PublisherStackProps{

@@ -184,7 +184,7 @@ func TestContinuousLoopRotatesTheRunOnTheWorkflowsLastJob(t *testing.T) {
 		"Handler":     "bootstrap",
 		"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{"LAST_JOB_NAME": last})},
 	})
-	rules := resources(t, templateOf(t, p.Orchestration.Stack), "AWS::Events::Rule")
+	rules := triggerRules(t, templateOf(t, p.Orchestration.Stack))
 	if len(rules) != 1 {
 		t.Fatalf("%d trigger rules, want 1", len(rules))
 	}
@@ -302,10 +302,31 @@ func TestFailureQueuesAreFinalDestinations(t *testing.T) {
 	for _, stack := range []awscdk.Stack{p.Audit.Stack, p.Orchestration.Stack} {
 		for id, q := range resources(t, templateOf(t, stack), "AWS::SQS::Queue") {
 			props := q["Properties"].(map[string]any)
+			if strings.HasPrefix(id, "LandingEvents") {
+				// The landing audit's source queue and its redrive dead-letter
+				// queue: not final destinations (TestLandingEventsHaveADeadLetterQueue).
+				continue
+			}
 			allow, _ := json.Marshal(props["RedriveAllowPolicy"])
 			if string(allow) != `{"redrivePermission":"denyAll"}` || props["SqsManagedSseEnabled"] != true {
 				t.Errorf("%s: RedriveAllowPolicy %s, SqsManagedSseEnabled %v", id, allow, props["SqsManagedSseEnabled"])
 			}
+		}
+	}
+}
+
+func TestLandingEventsHaveADeadLetterQueue(t *testing.T) {
+	for id, q := range resources(t, templateOf(t, defaultPipeline(t).Orchestration.Stack), "AWS::SQS::Queue") {
+		props := q["Properties"].(map[string]any)
+		if !strings.HasPrefix(id, "LandingEvents") || props["SqsManagedSseEnabled"] != true {
+			if strings.HasPrefix(id, "LandingEvents") {
+				t.Errorf("%s: not SQS-managed encrypted", id)
+			}
+			continue
+		}
+		rp, _ := json.Marshal(props["RedrivePolicy"])
+		if !strings.HasPrefix(id, "LandingEventsDeadLetters") && !strings.Contains(string(rp), `"maxReceiveCount":50`) {
+			t.Errorf("%s: redrive policy %s", id, rp)
 		}
 	}
 }

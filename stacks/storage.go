@@ -12,6 +12,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/orders-pipeline/orders-pipeline/internal/audit"
 	"github.com/orders-pipeline/orders-pipeline/internal/config"
+	"github.com/orders-pipeline/orders-pipeline/internal/construct/eventqueue"
 	"github.com/orders-pipeline/orders-pipeline/internal/construct/nag"
 	"github.com/orders-pipeline/orders-pipeline/internal/construct/securebucket"
 	"github.com/orders-pipeline/orders-pipeline/internal/construct/servicekey"
@@ -57,6 +58,10 @@ type StorageStack struct {
 	Database awsglue.CfnDatabase
 	// LandingTable is the Glue table `orders` over the landing area.
 	LandingTable awsglue.CfnTable
+	// LandingCrawlerEvents and StagingCrawlerEvents receive the object
+	// events under orders/ of their area, for the crawler of that area (in
+	// S3 event mode: it crawls only the folders the events name).
+	LandingCrawlerEvents, StagingCrawlerEvents *eventqueue.EventQueue
 }
 
 // athenaResultsDays is how long Athena query results are kept: the audit
@@ -106,8 +111,9 @@ func NewStorageStack(scope constructs.Construct, id string, props *StorageStackP
 
 	// The workflow's trigger rule matches completion objects through the
 	// EventBridge events every secure bucket sends.
+	landingName := bucketName(stack, cfg, names.LandingBucketSeed, cfg.LandingBucketName)
 	s.LandingBucket = securebucket.New(stack, "LandingBucket", securebucket.Props{
-		BucketName:            bucketName(stack, cfg, names.LandingBucketSeed, cfg.LandingBucketName),
+		BucketName:            landingName,
 		Key:                   s.DataKey,
 		AccessLogs:            s.AccessLogs,
 		AccessLogsPrefix:      "landing/",
@@ -151,8 +157,9 @@ func NewStorageStack(scope constructs.Construct, id string, props *StorageStackP
 		DeletionProtection: jsii.Bool(removal != awscdk.RemovalPolicy_DESTROY),
 	})
 
+	stagingName := bucketName(stack, cfg, names.StagingBucketSeed, cfg.StagingBucketName)
 	s.StagingBucket = securebucket.New(stack, "StagingBucket", securebucket.Props{
-		BucketName:            bucketName(stack, cfg, names.StagingBucketSeed, cfg.StagingBucketName),
+		BucketName:            stagingName,
 		Key:                   s.DataKey,
 		AccessLogs:            s.AccessLogs,
 		AccessLogsPrefix:      "staging-area/",
@@ -176,8 +183,29 @@ func NewStorageStack(scope constructs.Construct, id string, props *StorageStackP
 		NoncurrentVersionDays: 1,
 		RemovalPolicy:         removal,
 	})
+	s.LandingCrawlerEvents = newCrawlerEvents(stack, "LandingCrawlerEvents", s.LandingBucket, landingName, removal)
+	s.StagingCrawlerEvents = newCrawlerEvents(stack, "StagingCrawlerEvents", s.StagingBucket, stagingName, removal)
 	s.allowLogEncryption(names)
 	return s
+}
+
+// crawlerEventsMaxReceives is how many crawls may receive an event without
+// deleting it (each failed) before it is set aside.
+const crawlerEventsMaxReceives = 50
+
+// newCrawlerEvents sends the bucket's object events under orders/ straight
+// to a queue (S3 notifications, not EventBridge: a crawler in event mode
+// reads S3's own event format). The queues live beside the buckets because
+// a bucket's notification must name its queue.
+func newCrawlerEvents(stack awscdk.Stack, id string, bucket awss3.Bucket, bucketName *string, removal awscdk.RemovalPolicy) *eventqueue.EventQueue {
+	q := eventqueue.New(stack, id, eventqueue.Props{
+		MaxReceives: crawlerEventsMaxReceives,
+		// Glue holds the messages of a crawl for the crawl's duration.
+		VisibilityTimeout: awscdk.Duration_Hours(jsii.Number(1)),
+		RemovalPolicy:     removal,
+	})
+	q.ReceiveNotifications(bucket, bucketName, config.OrdersPrefix)
+	return q
 }
 
 // bucketName is the one naming rule of the pipeline's data buckets

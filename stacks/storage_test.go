@@ -47,6 +47,28 @@ func TestLandingBucketSendsEventsToEventBridge(t *testing.T) {
 	})
 }
 
+func TestEachAreaNotifiesItsCrawlersQueueOfObjectsUnderOrders(t *testing.T) {
+	tmpl := templateOf(t, defaultPipeline(t).Storage.Stack)
+	for bucket, queue := range map[string]string{"fo-to-dw-orders-landing-area": "LandingCrawlerEventsQueue", "fo-to-dw-orders-staging-area": "StagingCrawlerEventsQueue"} {
+		hasResource(t, tmpl, "AWS::S3::Bucket", map[string]any{
+			"BucketName": map[string]any{"Fn::Join": []any{"-", []any{bucket, map[string]any{"Ref": "AWS::AccountId"}, map[string]any{"Ref": "AWS::Region"}}}},
+			"NotificationConfiguration": map[string]any{
+				"EventBridgeConfiguration": map[string]any{"EventBridgeEnabled": true},
+				"QueueConfigurations": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+					"Event":  "s3:ObjectCreated:*",
+					"Queue":  map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^" + queue)), "Arn"}},
+					"Filter": map[string]any{"S3Key": map[string]any{"Rules": []any{map[string]any{"Name": "prefix", "Value": "orders/"}}}},
+				})}),
+			},
+		})
+	}
+	// Object keys only, no order data: SQS-managed encryption, which S3 can
+	// send to without a grant on a customer managed key.
+	noPanic(t, "crawler event queues encrypted", func() {
+		tmpl.AllResourcesProperties(jsii.String("AWS::SQS::Queue"), map[string]any{"SqsManagedSseEnabled": true})
+	})
+}
+
 func TestBucketNamingRule(t *testing.T) {
 	suffixed := templateOf(t, variant(t, "acme").Storage.Stack)
 	hasResource(t, suffixed, "AWS::S3::Bucket", map[string]any{"BucketName": "acme-fo-to-dw-orders-landing-area-eu1"})

@@ -12,6 +12,8 @@ from typing import Dict, Iterable, List, Sequence, Tuple
 # Glue adds these to every run; audit items record them.
 JOB_NAME = "JOB_NAME"
 JOB_RUN_ID = "JOB_RUN_ID"
+# Glue passes --WORKFLOW_RUN_ID to the jobs a workflow starts; it names the manifest.
+WORKFLOW_RUN_ID = "WORKFLOW_RUN_ID"
 
 WAREHOUSE_REQUIRED = ["redshift_database"]
 WAREHOUSE_TARGETS = ["workgroup_name", "cluster_identifier"]
@@ -56,6 +58,11 @@ def run_identity(argv: Sequence[str]) -> Dict[str, str]:
     """The job name and job run id Glue passes, or "unknown" when run by hand."""
     found = resolve(argv, [], [JOB_NAME, JOB_RUN_ID])
     return {JOB_NAME: found.get(JOB_NAME, "unknown"), JOB_RUN_ID: found.get(JOB_RUN_ID, "unknown")}
+
+
+def workflow_run_id(argv: Sequence[str]) -> str:
+    """The Glue workflow run that started the job; "manual" for a job started by hand."""
+    return resolve(argv, [], [WORKFLOW_RUN_ID]).get(WORKFLOW_RUN_ID, "manual")
 
 
 def warehouse(argv: Sequence[str]) -> Dict[str, str]:

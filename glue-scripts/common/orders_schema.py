@@ -16,7 +16,14 @@ ORDER_COLUMNS = [
 ]
 PRODUCTS_COLUMN = "products"
 PROCESSING_COLUMNS = ["processing_timestamp", "run_id"]
+# The processing-time partitions (UTC date and hour of processing_timestamp);
+# they are also columns of the warehouse tables.
 PARTITION_COLUMNS = ["processing_date", "processing_hour"]
+# The third partition of both S3 layers: the run id again (landing: from the
+# transformer's partition keys; staging: written by the Spark job), so a
+# query of one run reads only that run's files.
+RUN_PARTITION = "run"
+S3_PARTITION_COLUMNS = PARTITION_COLUMNS + [RUN_PARTITION]
 
 LANDING_COLUMNS = ORDER_COLUMNS + [PRODUCTS_COLUMN] + PROCESSING_COLUMNS
 

@@ -1,13 +1,17 @@
 """orders_s3_staging_to_redshift_staging (Glue 5.0 Spark, job bookmarks on).
 
 Applies the DDL (on every run, so staging.orders exists for the audit that
-follows even before the first load), reads the staging rows the bookmark has
-not seen, writes them as Parquet to <copy_path>/<job run id>/ in
-staging.orders column order and loads them into staging.orders with COPY
-through the Redshift Data API (no JDBC connection, so no VPC for Glue). With
-nothing new it commits the bookmark and ends successfully without loading. Arguments: --database
---staging_table --copy_path --copy_role_arn --ddl_sql_uri (+ JOB_NAME) + the
-warehouse arguments.
+follows even before the first load), then reads the staging rows of the runs
+of this workflow run's manifest (their run partitions only, and the
+predecessors' partitions for the duplicate rule), drops the orders that a
+run's predecessor also holds (they belong to the earlier run), writes the
+rest as Parquet to <copy_path>/<job run id>/ in staging.orders column order
+and loads them into staging.orders with COPY through the Redshift Data API
+(no JDBC connection, so no VPC for Glue); the load keeps each key once
+(common/staging_load.py). With no run in the manifest, or no staging table in
+the catalog yet, it ends successfully without loading.
+Arguments: --database --staging_table --copy_path --copy_role_arn
+--ddl_sql_uri --manifest_path (+ JOB_NAME) + the warehouse arguments.
 """
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ import orders_schema
 import redshift_copy
 import staging_load
 
-ARGUMENTS = [job_args.JOB_NAME, "database", "staging_table", "copy_path", "copy_role_arn", "ddl_sql_uri"]
+ARGUMENTS = [job_args.JOB_NAME, "database", "staging_table", "copy_path", "copy_role_arn", "ddl_sql_uri", "manifest_path"]
 # Names the bookmark state of the staging read; renaming it reloads everything.
 STAGING_CONTEXT = "staging_orders"
 
@@ -41,6 +45,16 @@ def copy_prefix(copy_path: str, job_run_id: str) -> str:
     if not _RUN_ID.match(job_run_id):
         raise ValueError("unexpected job run id %r" % job_run_id)
     return copy_path.rstrip("/") + "/" + job_run_id + "/"
+
+
+def run_predicates(runs) -> tuple:
+    """(the manifest runs' partition predicate, their predecessors' one or None)."""
+    import warehouse_counts
+
+    counted = warehouse_counts.run_list([r["run_id"] for r in runs])
+    previous = [r["previous_run_id"] for r in runs if r.get("previous_run_id")]
+    return ("%s IN (%s)" % (orders_schema.RUN_PARTITION, counted),
+            "%s IN (%s)" % (orders_schema.RUN_PARTITION, warehouse_counts.run_list(previous)) if previous else None)
 
 
 def load_statements(prefix: str, copy_role_arn: str) -> List[str]:
@@ -71,15 +85,38 @@ def main(argv=None) -> None:  # pragma: no cover - needs the Glue Spark runtime
     job = Job(glue)
     job.init(args[job_args.JOB_NAME], args)
 
+    import glue_catalog
+    import run_selection
+
     # The DDL first, new rows or not: the Redshift staging audit that follows counts
     # staging.orders, which must exist even before the first load.
     executor = redshift_data.DataApiExecutor.from_args(boto3.client("redshift-data"), warehouse)
     executor.run(sql_script.load_statements(boto3.client("s3"), args["ddl_sql_uri"]))
 
-    staging = bookmarks.read_new_rows(glue, job, args["database"], args["staging_table"], STAGING_CONTEXT, log,
-                                      catalog=boto3.client("glue"))
-    if staging is None:
+    runs = run_selection.workflow_runs(boto3.client("s3"), argv, args["manifest_path"])
+    if not runs:
+        log.info("no run in this workflow run's manifest: nothing to load")
+        job.commit()
         return
+    if not glue_catalog.table_exists(boto3.client("glue"), args["database"], args["staging_table"]):
+        # The staging crawler creates the table with the first staging data.
+        log.info("no table %s.%s in the catalog yet: nothing to load", args["database"], args["staging_table"])
+        job.commit()
+        return
+    counted, previous = run_predicates(runs)
+    staging = glue.create_dynamic_frame.from_catalog(
+        database=args["database"], table_name=args["staging_table"], **bookmarks.partition_filter(counted)).toDF()
+    if previous:
+        # The duplicate rule: an order its run's predecessor holds is that run's.
+        from pyspark.sql import functions as F
+
+        pairs = glue.spark_session.createDataFrame(
+            [(r["run_id"], r["previous_run_id"]) for r in runs if r.get("previous_run_id")], ["run_id", "previous_run_id"])
+        earlier = (glue.create_dynamic_frame.from_catalog(
+            database=args["database"], table_name=args["staging_table"], **bookmarks.partition_filter(previous)).toDF()
+            .select(F.col("run_id").alias("previous_run_id"), "order_id").distinct()
+            .join(pairs, "previous_run_id"))
+        staging = staging.join(earlier.select("run_id", "order_id"), ["run_id", "order_id"], "left_anti")
 
     # COPY maps Parquet columns to table columns by position.
     staging.select(*orders_schema.STAGING_COLUMN_NAMES).write.mode("overwrite").parquet(prefix)

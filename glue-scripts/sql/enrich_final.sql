@@ -1,10 +1,14 @@
--- Moves the enriched staging rows into final.orders. The job runs both
--- statements as ONE transaction, and the delete makes it idempotent per run
--- id: running it again replaces a run's rows instead of adding to them.
+-- Moves the enriched staging rows of this workflow run's runs into
+-- final.orders. `(SELECT run_id FROM enrich_runs)` stands for those run ids
+-- (the manifest's): the job puts them there as literals, so both statements
+-- filter final.orders on its sort key with constants, and runs both as ONE
+-- transaction; the delete makes it idempotent per run id: running it again
+-- replaces a run's rows instead of adding to them, and other runs are not
+-- touched.
 -- Runs unchanged on Redshift and PostgreSQL 15 (the tests apply it there).
 
 DELETE FROM final.orders
-WHERE run_id IN (SELECT DISTINCT run_id FROM staging.orders);
+WHERE run_id IN (SELECT run_id FROM enrich_runs);
 
 -- line_amount: quantity x unit_price.
 -- order_*: date parts of when the order was placed (UTC); day of week 0 = Sunday.
@@ -44,4 +48,5 @@ SELECT
     CAST(FLOOR(EXTRACT(EPOCH FROM processing_timestamp)) - FLOOR(EXTRACT(EPOCH FROM order_timestamp)) AS BIGINT),
     processing_date,
     processing_hour
-FROM staging.orders;
+FROM staging.orders
+WHERE run_id IN (SELECT run_id FROM enrich_runs);

@@ -145,3 +145,31 @@ def warehouse(postgres_dsn):
     executor.run(["DROP SCHEMA IF EXISTS staging CASCADE", "DROP SCHEMA IF EXISTS final CASCADE"])
     yield executor
     executor.close()
+
+
+RUN_STATE = "orders-run-state"
+
+
+@pytest.fixture
+def run_state(dynalite_endpoint):
+    import boto3
+    from botocore.config import Config
+
+    ddb = boto3.client("dynamodb", endpoint_url=dynalite_endpoint, config=Config(retries={"max_attempts": 1}))
+    ddb.create_table(TableName=RUN_STATE, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                     ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5})
+    ddb.get_waiter("table_exists").wait(TableName=RUN_STATE, WaiterConfig={"Delay": 0.1})
+
+    def rotate(closed: str, previous: str, opened: str):
+        """What runstate.Store.Rotate leaves: the closed run's record and the current item."""
+        item = {"pk": {"S": "run#" + closed}, "run_id": {"S": closed}, "next_run_id": {"S": opened},
+                "closed_at": {"S": "t"}, "opened_at": {"S": "t0"}}
+        if previous:
+            item["previous_run_id"] = {"S": previous}
+        ddb.put_item(TableName=RUN_STATE, Item=item)
+        ddb.put_item(TableName=RUN_STATE, Item={"pk": {"S": "current"}, "run_id": {"S": opened},
+                                                "previous_run_id": {"S": closed}})
+
+    yield ddb, rotate
+    ddb.delete_table(TableName=RUN_STATE)

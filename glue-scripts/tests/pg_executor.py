@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, List, Sequence, Tuple
 
 import psycopg2
+from pg_dialect import to_postgres
 from redshift_data import Executor
 
 
@@ -15,7 +16,8 @@ class PostgresExecutor(Executor):
         # `with conn` commits on success and rolls back on any error, like a Data API batch.
         with self.conn, self.conn.cursor() as cur:
             for statement in statements:
-                cur.execute(statement)
+                for sql in to_postgres(statement):
+                    cur.execute(sql)
 
     def query(self, sql: str) -> List[Tuple[Any, ...]]:
         with self.conn, self.conn.cursor() as cur:

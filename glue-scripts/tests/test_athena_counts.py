@@ -23,27 +23,83 @@ def page(row_list, token=None):
     return result
 
 
-def test_landing_counts_products_not_orders():
-    # Seed note 4: exploded count, so landing compares with staging.
-    assert athena_counts.count_query("s3_landing", SEED_DB, "orders") == (
-        'SELECT run_id, SUM(CARDINALITY("products")) AS num_records FROM "ecommerce-database"."orders" '
-        "WHERE run_id IS NOT NULL GROUP BY run_id")
+RUNS = [{"run_id": "20261128T020000Z-00000002", "previous_run_id": "20261128T010000Z-00000001"},
+        {"run_id": "20261128T010000Z-00000001", "previous_run_id": ""}]
 
 
-def test_staging_counts_rows():
-    assert athena_counts.count_query("s3_staging", SEED_DB, "staging_orders") == (
-        'SELECT run_id, COUNT(*) AS num_records FROM "ecommerce-database"."staging_orders" '
-        "WHERE run_id IS NOT NULL GROUP BY run_id")
+def test_queries_read_only_the_partitions_of_the_runs_and_their_predecessors():
+    sql = athena_counts.runs_count_query("s3_landing", SEED_DB, "orders", RUNS)
+    # Seed note 4: products, not orders; once per order id.
+    assert "MAX(CARDINALITY(products))" in sql
+    assert 'FROM "ecommerce-database"."orders" WHERE run IN (\'20261128T010000Z-00000001\', \'20261128T020000Z-00000002\')' in sql
+    assert "WHERE run IN ('20261128T010000Z-00000001'))" in sql  # the predecessors' orders
+    assert sql.count("FROM \"ecommerce-database\".\"orders\"") == 2 and "run_id IS NOT NULL" not in sql
+    staging = athena_counts.runs_count_query("s3_staging", SEED_DB, "staging_orders", RUNS[1:])
+    assert "GROUP BY run, order_id, line_number" in staging and "WHERE 1 = 0" in staging  # no predecessor
 
 
-@pytest.mark.parametrize("layer,database,table", [
-    ("redshift_final", SEED_DB, "orders"),
-    ("s3_landing", 'db"; DROP TABLE x; --', "orders"),
-    ("s3_landing", SEED_DB, "orders where 1=1"),
+@pytest.mark.parametrize("layer,database,table,runs", [
+    ("redshift_final", SEED_DB, "orders", RUNS),
+    ("s3_landing", 'db"; DROP TABLE x; --', "orders", RUNS),
+    ("s3_landing", SEED_DB, "orders where 1=1", RUNS),
+    ("s3_landing", SEED_DB, "orders", [{"run_id": "x') OR (1=1", "previous_run_id": ""}]),
+    ("s3_landing", SEED_DB, "orders", []),
 ])
-def test_bad_layer_or_name_is_refused(layer, database, table):
+def test_bad_layer_name_or_run_is_refused(layer, database, table, runs):
     with pytest.raises(ValueError):
-        athena_counts.count_query(layer, database, table)
+        athena_counts.runs_count_query(layer, database, table, runs)
+
+
+@pytest.fixture
+def s3_tables(postgres_dsn):
+    """The S3 layers' shape on PostgreSQL, enough for the duplicate rule: the
+    query is plain SQL both Athena (Trino) and PostgreSQL accept."""
+    import psycopg2
+
+    conn = psycopg2.connect(postgres_dsn)
+    conn.autocommit = True
+    cur = conn.cursor()
+    cur.execute('DROP SCHEMA IF EXISTS "%s" CASCADE' % SEED_DB)
+    cur.execute('CREATE SCHEMA "%s"' % SEED_DB)
+    cur.execute('CREATE TABLE "%s".orders (order_id TEXT, products INT[], run_id TEXT, run TEXT)' % SEED_DB)
+    cur.execute('CREATE TABLE "%s".staging_orders (order_id TEXT, line_number INT, run_id TEXT, run TEXT)' % SEED_DB)
+
+    def add(run, order_id, n):
+        cur.execute('INSERT INTO "%s".orders VALUES (%%s, %%s, %%s, %%s)' % SEED_DB, (order_id, list(range(n)), run, run))
+        for line in range(1, n + 1):
+            cur.execute('INSERT INTO "%s".staging_orders VALUES (%%s, %%s, %%s, %%s)' % SEED_DB, (order_id, line, run, run))
+
+    def count(layer, runs):
+        cur.execute(athena_counts.runs_count_query(layer, SEED_DB, "orders" if layer == "s3_landing" else "staging_orders", runs))
+        return {r: int(n) for r, n in cur.fetchall()}
+
+    yield add, count
+    conn.close()
+
+
+def test_duplicates_count_once_in_the_earliest_run_in_both_s3_layers(s3_tables):
+    add, count = s3_tables
+    r1, r2 = RUNS[1]["run_id"], RUNS[0]["run_id"]
+    add(r1, "a", 3)
+    add(r1, "a", 3)  # a whole PutRecords resent within the run
+    add(r1, "b", 2)
+    add(r2, "b", 2)  # resent across the rotation: run 1 owns it
+    add(r2, "c", 1)
+    for layer in ("s3_landing", "s3_staging"):
+        assert count(layer, RUNS) == {r1: 5, r2: 1}, layer
+        # Counting run 2 alone (a late recount) applies the same rule.
+        assert count(layer, RUNS[:1]) == {r2: 1}, layer
+
+
+def test_a_lost_record_still_lowers_the_count(s3_tables):
+    add, count = s3_tables
+    r1 = RUNS[1]["run_id"]
+    add(r1, "a", 3)
+    add(r1, "b", 2)
+    assert count("s3_landing", RUNS[1:]) == {r1: 5}
+    assert count("s3_staging", RUNS[1:]) == {r1: 5}
+    add(r1, "c", 4)  # staging lost nothing here, but landing gained an order staging never got
+    assert count("s3_landing", RUNS[1:]) == {r1: 9}
 
 
 def test_parse_counts_skips_the_header_and_follows_pages():
@@ -92,10 +148,10 @@ def expect_query(stub, sql, states, result_pages, query_id="q-1"):
 def test_counts_per_run_polls_until_done_and_reads_every_page():
     client, sleeps = athena_client(), []
     with Stubber(client) as stub:
-        expect_query(stub, athena_counts.count_query("s3_landing", SEED_DB, "orders"),
+        expect_query(stub, athena_counts.runs_count_query("s3_landing", SEED_DB, "orders", RUNS),
                      ["QUEUED", "RUNNING", "SUCCEEDED"],
                      [page(rows(("run_id", "num_records"), ("run-1", "4"))), page(rows(("run-2", "2")))])
-        got = athena_counts.counts_per_run(client, "s3_landing", SEED_DB, "orders", "orders-workgroup",
+        got = athena_counts.counts_per_run(client, "s3_landing", SEED_DB, "orders", "orders-workgroup", RUNS,
                                            poll_seconds=0.5, sleep=sleeps.append)
         stub.assert_no_pending_responses()
     assert got == {"run-1": 4, "run-2": 2}
@@ -106,9 +162,9 @@ def test_counts_per_run_polls_until_done_and_reads_every_page():
 def test_a_failed_query_raises_with_athenas_reason(state):
     client = athena_client()
     with Stubber(client) as stub:
-        expect_query(stub, athena_counts.count_query("s3_landing", SEED_DB, "orders"), [state], [])
+        expect_query(stub, athena_counts.runs_count_query("s3_landing", SEED_DB, "orders", RUNS), [state], [])
         with pytest.raises(athena_counts.AthenaQueryError, match="%s: TABLE_NOT_FOUND" % state):
-            athena_counts.counts_per_run(client, "s3_landing", SEED_DB, "orders", "orders-workgroup",
+            athena_counts.counts_per_run(client, "s3_landing", SEED_DB, "orders", "orders-workgroup", RUNS,
                                          sleep=lambda s: None)
 
 
@@ -121,18 +177,47 @@ def test_a_query_that_never_ends_times_out():
             athena_counts.wait_for_query(client, "q-1", poll_seconds=1, timeout_seconds=2, sleep=lambda s: None)
 
 
-def test_the_audit_job_writes_athena_counts_into_the_audit_table(dynamodb):
+class _Manifests:
+    """The manifest's S3 calls, in memory."""
+
+    class exceptions:
+        class NoSuchKey(Exception):
+            pass
+
+    def __init__(self):
+        self.objects = {}
+
+    def put_object(self, Bucket, Key, Body, **_):
+        self.objects[(Bucket, Key)] = Body
+
+    def get_object(self, Bucket, Key):
+        import io
+
+        if (Bucket, Key) not in self.objects:
+            raise self.exceptions.NoSuchKey()
+        return {"Body": io.BytesIO(self.objects[(Bucket, Key)])}
+
+
+def test_the_staging_audit_counts_the_manifests_runs_only(dynamodb):
+    import run_selection
+
     args = {"layer": "s3_staging", "database": SEED_DB, "table": "staging_orders",
-            "athena_workgroup": "orders-workgroup", "audit_table": AUDIT_TABLE}
+            "athena_workgroup": "orders-workgroup", "audit_table": AUDIT_TABLE, "manifest_path": "s3://staging/manifests/"}
     identity = {"JOB_NAME": "orders_staging_audit_load", "JOB_RUN_ID": "jr_1"}
-    sql = athena_counts.count_query("s3_staging", SEED_DB, "staging_orders")
-    result = [page(rows(("run_id", "num_records"), ("run-1", "4"), ("run-2", "2")))]
+    s3 = _Manifests()
+    run_selection.write_manifest(s3, run_selection.manifest_uri(args["manifest_path"], "wr_1"), RUNS, "jr_0")
+    sql = athena_counts.runs_count_query("s3_staging", SEED_DB, "staging_orders", RUNS)
+    result = [page(rows(("run_id", "num_records"), (RUNS[0]["run_id"], "4"), (RUNS[1]["run_id"], "2")))]
     client = athena_client()
     with Stubber(client) as stub:
         expect_query(stub, sql, ["SUCCEEDED"], result, "q-1")
         expect_query(stub, sql, ["SUCCEEDED"], result, "q-2")
-        assert athena_audit_load.run(args, identity, client, dynamodb, sleep=lambda s: None) == (2, 0)
+        assert athena_audit_load.run(args, identity, client, dynamodb, s3, workflow_run_id="wr_1",
+                                     sleep=lambda s: None) == (2, 0)
         # A re-run finds the same counts and writes nothing.
-        assert athena_audit_load.run(args, dict(identity, JOB_RUN_ID="jr_2"), client, dynamodb,
-                                     sleep=lambda s: None) == (0, 2)
-    assert audit_table.read_counts(dynamodb, AUDIT_TABLE, "s3_staging") == {"run-1": 4, "run-2": 2}
+        assert athena_audit_load.run(args, dict(identity, JOB_RUN_ID="jr_2"), client, dynamodb, s3,
+                                     workflow_run_id="wr_1", sleep=lambda s: None) == (0, 2)
+        # A workflow run whose landing audit counted nothing queries nothing.
+        assert athena_audit_load.run(args, identity, client, dynamodb, s3, workflow_run_id="wr_2",
+                                     sleep=lambda s: None) == (0, 0)
+    assert audit_table.read_counts(dynamodb, AUDIT_TABLE, "s3_staging") == {RUNS[0]["run_id"]: 4, RUNS[1]["run_id"]: 2}

@@ -36,3 +36,8 @@ def test_split_s3_uri(uri, expected):
 def test_split_s3_uri_refuses(uri):
     with pytest.raises(job_args.ArgumentError):
         job_args.split_s3_uri(uri)
+
+
+def test_the_workflow_run_id_names_the_manifest_and_a_job_run_by_hand_is_manual():
+    assert job_args.workflow_run_id(["job.py", "--WORKFLOW_RUN_ID", "wr_1", "--layer", "x"]) == "wr_1"
+    assert job_args.workflow_run_id(["job.py", "--layer", "x"]) == "manual"

@@ -25,13 +25,14 @@ def test_athena_audit_job_refuses_a_redshift_layer(dynamodb):
 def test_redshift_audit_job_needs_a_warehouse_target():
     with pytest.raises(job_args.ArgumentError, match="exactly one of --workgroup_name or --cluster_identifier"):
         redshift_audit_load.main(["job.py", "--layer", "redshift_staging", "--audit_table", "t",
+                                  "--manifest_path", "s3://staging/manifests/",
                                   "--redshift_database", "dev", "--secret_arn", SECRET])
 
 
 def test_redshift_audit_job_refuses_an_s3_layer(warehouse, dynamodb):
     with pytest.raises(ValueError, match="Redshift counts only the layers"):
         redshift_audit_load.run({"layer": "s3_staging", "audit_table": "t"},
-                                {"JOB_NAME": "j", "JOB_RUN_ID": "jr"}, warehouse, dynamodb)
+                                {"JOB_NAME": "j", "JOB_RUN_ID": "jr"}, warehouse, dynamodb, ["r"])
 
 
 def test_final_job_needs_both_sql_files():

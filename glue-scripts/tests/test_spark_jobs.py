@@ -32,7 +32,7 @@ def test_landing_columns_are_the_shared_contract():
     columns = [(c["name"], c["type"]) for c in table["columns"]]
     assert [name for name, _ in columns] == orders_schema.LANDING_COLUMNS
     assert [c["name"] for c in table["columns"] if c["source"] == "transformer"] == orders_schema.PROCESSING_COLUMNS
-    assert [c["name"] for c in table["partition_columns"]] == orders_schema.PARTITION_COLUMNS
+    assert [c["name"] for c in table["partition_columns"]] == orders_schema.S3_PARTITION_COLUMNS
     struct = re.match(r"array<struct<(.*)>>$", dict(columns)[orders_schema.PRODUCTS_COLUMN]).group(1)
     assert re.findall(r"(?:^|,)(\w+):", struct) == orders_schema.PRODUCT_FIELDS
 
@@ -65,8 +65,10 @@ def test_sample_rows_have_exactly_the_staging_columns():
 def test_staging_is_written_as_partitioned_snappy_parquet_appended():
     assert to_staging.staging_writer_options() == {
         "format": "parquet", "mode": "append", "compression": "snappy",
-        "partition_by": ["processing_date", "processing_hour"]}
-    assert [e for step in to_staging.transform_exprs() for e in step][-1] == "processing_hour"
+        "partition_by": ["processing_date", "processing_hour", "run"]}
+    # Hive partitions come last, in partition order: the run partition is a copy of run_id.
+    assert [e for step in to_staging.transform_exprs() for e in step][-3:] == [
+        "processing_date", "processing_hour", "run_id AS run"]
 
 
 @pytest.mark.parametrize("path,expected", [
@@ -154,6 +156,16 @@ def test_new_rows_are_returned_and_the_bookmark_waits_for_the_write():
     assert job.commits == 0
 
 
+def test_the_redshift_load_reads_the_manifest_runs_and_their_predecessors_partitions_only():
+    runs = [{"run_id": "20261128T020000Z-00000002", "previous_run_id": "20261128T010000Z-00000001"},
+            {"run_id": "20261128T030000Z-00000003", "previous_run_id": ""}]
+    assert to_redshift.run_predicates(runs) == (
+        "run IN ('20261128T020000Z-00000002', '20261128T030000Z-00000003')", "run IN ('20261128T010000Z-00000001')")
+    assert to_redshift.run_predicates(runs[1:])[1] is None
+    with pytest.raises(ValueError):
+        to_redshift.run_predicates([{"run_id": "x' OR '1'='1"}])
+
+
 def test_a_table_not_created_yet_has_no_new_rows():
     import logging
 
@@ -184,3 +196,16 @@ def test_catalog_errors_other_than_a_missing_table_fail_the_job():
             glue_catalog.table_exists(catalog, "ecommerce-database", "staging_orders")
         stub.add_response("get_table", {"Table": {"Name": "staging_orders"}})
         assert glue_catalog.table_exists(catalog, "ecommerce-database", "staging_orders")
+
+
+def test_landing_to_staging_reads_only_the_manifests_run_partitions_filtered_by_the_catalog():
+    import bookmarks
+
+    runs = [{"run_id": "20261128T020000Z-00000002", "previous_run_id": "20261128T010000Z-00000001"},
+            {"run_id": "20261128T030000Z-00000003", "previous_run_id": "20261128T020000Z-00000002"}]
+    predicate = to_staging.manifest_predicate(runs)
+    assert predicate == "run IN ('20261128T020000Z-00000002', '20261128T030000Z-00000003')"  # not the predecessors
+    assert bookmarks.partition_filter(predicate) == {
+        "push_down_predicate": predicate, "additional_options": {"catalogPartitionPredicate": predicate}}
+    with pytest.raises(ValueError):
+        to_staging.manifest_predicate([{"run_id": "x') OR ('1'='1"}])

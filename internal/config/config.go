@@ -35,7 +35,7 @@ type Config struct {
 	// Ingestion (stateless)
 	FirehoseBufferIntervalSeconds    int `key:"firehoseBufferIntervalSeconds" default:"300" min:"60" max:"900" doc:"Firehose buffering interval before it writes to the landing area."`
 	FirehoseBufferSizeMiB            int `key:"firehoseBufferSizeMiB" default:"128" min:"64" max:"128" doc:"Firehose buffering size; Parquet conversion needs at least 64 MiB."`
-	TransformerBufferSizeMiB         int `key:"transformerBufferSizeMiB" default:"1" min:"1" max:"2" doc:"Data Firehose hands the transformer Lambda per invocation; at most 2 so the base64 request with its Kinesis metadata stays under Lambda's 6 MB."`
+	TransformerBufferSizeMiB         int `key:"transformerBufferSizeMiB" default:"1" min:"1" max:"1" doc:"Data Firehose hands the transformer Lambda per invocation; at most 1: with base64, Kinesis metadata, the stamp and the partition keys, 2 MiB of the smallest orders would exceed Lambda's 6 MB response."`
 	TransformerBufferIntervalSeconds int `key:"transformerBufferIntervalSeconds" default:"60" min:"0" max:"900" doc:"Longest Firehose waits before invoking the transformer Lambda."`
 	RunIDCacheSeconds                int `key:"runIdCacheSeconds" default:"5" min:"0" max:"60" doc:"How long the transformer caches the current run id before reading it again."`
 
@@ -45,7 +45,7 @@ type Config struct {
 	ContinuousLoopDisableCron  string        `key:"continuousLoopDisableCron" default:"" format:"cron" doc:"EventBridge Scheduler cron expression that disables the continuous-loop rule. Empty: no schedule."`
 	ContinuousLoopTimezone     string        `key:"continuousLoopTimezone" default:"UTC" doc:"IANA time zone of the continuous-loop schedules."`
 	WorkflowBatchSize          int           `key:"workflowBatchSize" default:"100" min:"1" max:"100" doc:"Completion events that start a workflow run before the batch window ends. The trigger fires at whichever comes first, so a size of 1 would start at once, before Firehose has flushed the closing run."`
-	WorkflowBatchWindowSeconds int           `key:"workflowBatchWindowSeconds" default:"900" min:"1" max:"900" doc:"Seconds the EVENT trigger waits after the first completion event before it starts the workflow; must cover Firehose's buffer interval plus runIdCacheSeconds so the closing run is flushed."`
+	WorkflowBatchWindowSeconds int           `key:"workflowBatchWindowSeconds" default:"900" min:"1" max:"900" doc:"Seconds the EVENT trigger waits after the first completion event before it starts the workflow; must cover 1.5 x Firehose's buffer interval (dynamic partitioning) plus runIdCacheSeconds so the closing run is flushed."`
 	SparkWorkerType            string        `key:"sparkWorkerType" default:"G.1X" enum:"G.1X,G.2X,G.4X,G.8X" doc:"Worker type of the Spark jobs."`
 	SparkWorkers               int           `key:"sparkWorkers" default:"2" min:"2" max:"299" doc:"Workers per Spark job run."`
 	PythonShellCapacity        ShellCapacity `key:"pythonShellCapacity" default:"0.0625" enum:"0.0625,1" doc:"DPUs per Python-shell job run."`

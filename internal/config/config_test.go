@@ -82,7 +82,7 @@ func TestErrorsNameTheKeyAndWhatIsAllowed(t *testing.T) {
 		{"out of range", map[string]any{"firehoseBufferSizeMiB": "32"}, []string{`"firehoseBufferSizeMiB"`, "64 to 128"}},
 		{"bad bool", map[string]any{"publisherInstance": "yes please"}, []string{`"publisherInstance"`, "true or false"}},
 		{"window shorter than buffer", map[string]any{"workflowBatchWindowSeconds": "120"}, []string{`"workflowBatchWindowSeconds"`, "firehoseBufferIntervalSeconds"}},
-		{"window shorter than buffer plus run id cache", map[string]any{"workflowBatchWindowSeconds": "300", "runIdCacheSeconds": "1"}, []string{`"workflowBatchWindowSeconds"`, "runIdCacheSeconds"}},
+		{"window shorter than 1.5 x buffer plus run id cache", map[string]any{"workflowBatchWindowSeconds": "450", "runIdCacheSeconds": "1"}, []string{`"workflowBatchWindowSeconds"`, "runIdCacheSeconds"}},
 		{"existing warehouse without name", map[string]any{"warehouseMode": "existing-serverless"}, []string{`"existingWorkgroupName"`, "required"}},
 		{"two zones", map[string]any{"availabilityZones": "eu-west-1a,eu-west-1b"}, []string{`"availabilityZones"`, "exactly three"}},
 		{"continuous loop over the default usage limit", map[string]any{"triggerMode": "continuous"},

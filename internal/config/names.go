@@ -38,6 +38,10 @@ const (
 	ErrorsPrefix     = "errors/"
 	// CopyPrefix is where the Spark job stages the Parquet files Redshift COPYs.
 	CopyPrefix = "redshift-copy/"
+	// ManifestPrefix in the staging bucket holds one object per workflow
+	// run: the runs its landing audit counted, which every later step
+	// counts too.
+	ManifestPrefix = "manifests/"
 )
 
 // Services whose log groups the pipeline names (see Names.LogGroup).

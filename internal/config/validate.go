@@ -117,14 +117,19 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// flushSeconds is the longest Firehose holds a record with dynamic
+// partitioning on: 1.5 times the buffer interval, rounded up.
+func flushSeconds(interval int) int { return (3*interval + 1) / 2 }
+
 func (c Config) crossChecks() []error {
 	var errs []error
 	// The transformer stamps the closing run id for up to runIdCacheSeconds
-	// after a rotation, and Firehose holds those records up to its buffer
-	// interval before writing them.
-	if c.WorkflowBatchWindowSeconds < c.FirehoseBufferIntervalSeconds+c.RunIDCacheSeconds {
-		errs = append(errs, fmt.Errorf("config key %q: %d must be at least firehoseBufferIntervalSeconds (%d) plus runIdCacheSeconds (%d), or the workflow could start before Firehose has flushed the closing run",
-			"workflowBatchWindowSeconds", c.WorkflowBatchWindowSeconds, c.FirehoseBufferIntervalSeconds, c.RunIDCacheSeconds))
+	// after a rotation, and Firehose holds those records up to 1.5 times its
+	// buffer interval before writing them (dynamic partitioning buffers in
+	// stages; AWS documents the 1.5).
+	if need := flushSeconds(c.FirehoseBufferIntervalSeconds) + c.RunIDCacheSeconds; c.WorkflowBatchWindowSeconds < need {
+		errs = append(errs, fmt.Errorf("config key %q: %d must be at least 1.5 x firehoseBufferIntervalSeconds (%d) plus runIdCacheSeconds (%d), %d in all, or the workflow could start before Firehose has flushed the closing run",
+			"workflowBatchWindowSeconds", c.WorkflowBatchWindowSeconds, c.FirehoseBufferIntervalSeconds, c.RunIDCacheSeconds, need))
 	}
 	if c.RedshiftBaseCapacityRpu%8 != 0 {
 		errs = append(errs, fmt.Errorf("config key %q: %d is not allowed; allowed: a multiple of 8 from 8 to 1024", "redshiftBaseCapacityRpu", c.RedshiftBaseCapacityRpu))

@@ -53,10 +53,28 @@ type AuditItem struct {
 	NotificationPrefix string      `json:"notification_prefix"`
 }
 
+// RunState is the run-state table's layout as the run rotator writes it and
+// the landing and final audits read and mark it.
+type RunState struct {
+	PartitionKey string `json:"partition_key"`
+	// CurrentKey is the item of the open run.
+	CurrentKey string `json:"current_key"`
+	// ClosedKeyPrefix + run id is a closed run's record, with ClosedAttributes.
+	ClosedKeyPrefix  string   `json:"closed_key_prefix"`
+	ClosedAttributes []string `json:"closed_attributes"`
+	// CountedAttribute marks a closed run the landing audit has counted.
+	CountedAttribute string `json:"counted_attribute"`
+	// PendingKey's PendingRunsAttribute (a string set) holds the runs counted
+	// in landing and not yet in every layer.
+	PendingKey           string `json:"pending_key"`
+	PendingRunsAttribute string `json:"pending_runs_attribute"`
+}
+
 // Contract is the whole file.
 type Contract struct {
 	LandingTable LandingTable `json:"landing_table"`
 	AuditItem    AuditItem    `json:"audit_item"`
+	RunState     RunState     `json:"run_state"`
 }
 
 // The parsed contract; a malformed file fails every program and test at start.

@@ -56,3 +56,19 @@ func TestUnknownFieldsAndNamesAreRefused(t *testing.T) {
 		})
 	}
 }
+
+func TestRunStateKeysAreDistinct(t *testing.T) {
+	r := Get().RunState
+	if r.PartitionKey == "" || r.CurrentKey == "" || r.ClosedKeyPrefix == "" || r.PendingKey == "" || r.CountedAttribute == "" || r.PendingRunsAttribute == "" || len(r.ClosedAttributes) == 0 {
+		t.Fatalf("run state incomplete: %+v", r)
+	}
+	// The current and pending items must never look like a closed run's record.
+	for _, key := range []string{r.CurrentKey, r.PendingKey} {
+		if strings.HasPrefix(key, r.ClosedKeyPrefix) {
+			t.Errorf("item %q collides with the closed runs' records", key)
+		}
+	}
+	if r.CurrentKey == r.PendingKey {
+		t.Errorf("current and pending share the key %q", r.CurrentKey)
+	}
+}

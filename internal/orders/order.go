@@ -41,5 +41,6 @@ var (
 // the source fields, then what the transformer adds.
 var LandingColumns = landing.Columns
 
-// PartitionColumns partition the landing and staging areas by processing time (Hive style).
+// PartitionColumns partition the landing and staging areas (Hive style) by the
+// processing time of the stamp and by run.
 var PartitionColumns = landing.PartitionColumns

@@ -48,6 +48,7 @@ type options struct {
 	batchID                          string
 	rate                             float64
 	retryFor                         time.Duration
+	completionPause                  time.Duration
 	dryRun                           bool
 	progress                         string
 }
@@ -74,6 +75,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.batchID, "batch-id", "", "id of the batch, the completion object's name (default: UTC time plus random hex)")
 	fs.Float64Var(&o.rate, "rate", 0, "most records per second; 0 is unlimited")
 	fs.DurationVar(&o.retryFor, "retry-for", 2*time.Minute, "how long one PutRecords batch is retried, calls included, before giving up; also bounds the stream check and the completion object's write")
+	fs.DurationVar(&o.completionPause, "completion-pause", 0, "wait this long after the last record is acknowledged before writing the completion object, so records still in Firehose's processor buffer are stamped with the run the completion closes (README Run ids: records in flight at rotation); e.g. the transformer's buffer interval plus runIdCacheSeconds")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "generate or read, validate, encode and batch, but send nothing")
 	fs.StringVar(&o.progress, "progress", "auto", "progress bar: auto (on a terminal), always, never (a status line every few seconds instead)")
 	if err := fs.Parse(args); err != nil {
@@ -91,6 +93,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("--count must be at least 1, got %d", o.count)
 	case o.rate < 0:
 		return nil, fmt.Errorf("--rate must not be negative, got %v", o.rate)
+	case o.completionPause < 0:
+		return nil, fmt.Errorf("--completion-pause must not be negative, got %v", o.completionPause)
 	case o.retryFor <= 0:
 		return nil, fmt.Errorf("--retry-for must be positive, got %v", o.retryFor)
 	case o.progress != "auto" && o.progress != "always" && o.progress != "never":
@@ -215,6 +219,16 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return ExitFailed
 	}
 	m := NewManifest(o.batchID, o.stream, acks, sendStart, time.Now())
+	if o.completionPause > 0 {
+		progress.Waiting(fmt.Sprintf("%v before the completion object", o.completionPause))
+		select {
+		case <-time.After(o.completionPause):
+		case <-ctx.Done():
+			progress.Finish(acks)
+			progress.Printf("publisher: stopped during --completion-pause; no completion object written for batch %s\n", o.batchID)
+			return ExitFailed
+		}
+	}
 	var key string
 	err = bounded(ctx, o.retryFor, progress, "PutObject of "+ManifestKey(o.batchID), func(ctx context.Context) (err error) {
 		key, err = WriteManifest(ctx, sc, o.bucket, m)

@@ -567,6 +567,33 @@ func TestRateLimitSpacesTheCalls(t *testing.T) {
 	}
 }
 
+// --completion-pause holds the completion object back after the last
+// acknowledgement: records still in Firehose's processor buffer are then
+// stamped before the rotation the completion object causes.
+func TestCompletionPauseWritesTheManifestAfterThePause(t *testing.T) {
+	st := startStand(t, nil)
+	began := time.Now()
+	code, stdout, stderr := run(t, "", "--count", "10", "--completion-pause", "1500ms", "--batch-id", "paused")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
+	}
+	if elapsed := time.Since(began); elapsed < 1500*time.Millisecond {
+		t.Fatalf("the publisher ended %v after it began, before its 1.5 s pause", elapsed)
+	}
+	ms := st.manifests(t)
+	if len(ms) != 1 {
+		t.Fatalf("%d manifests, want 1", len(ms))
+	}
+	for _, m := range ms {
+		if m.RecordCount != 10 {
+			t.Errorf("manifest counts %d records, want 10", m.RecordCount)
+		}
+	}
+	if code, _, stderr := run(t, "", "--count", "10", "--completion-pause", "-1s"); code == ExitOK || !strings.Contains(stderr, "--completion-pause must not be negative") {
+		t.Errorf("a negative pause: exit %d, stderr %s", code, stderr)
+	}
+}
+
 func TestABadInputLineSendsNothing(t *testing.T) {
 	st := startStand(t, nil)
 	good := `{"order_id":"bee482f1-833c-4395-9d85-0ca6b963d6e7","order_timestamp":"2026-11-28T01:02:03.456Z","customer_id":"C-000001","order_status":"PAID","payment_method":"PAYPAL","currency":"EUR","shipping_country":"DE","products":[{"product_code":"BOO-3001","product_name":"Data Engineering Handbook","category":"Books","quantity":2,"unit_price":42.3}]}`

@@ -29,6 +29,19 @@ const (
 	previousAttr  = "previous_run_id"
 	recentAttr    = "recent_events"
 	initialOpener = "initial"
+
+	// A closed run's record: pk = ClosedKeyPrefix + run id.
+	ClosedKeyPrefix = "run#"
+	closedAtAttr    = "closed_at"
+	closedByAttr    = "closed_by"
+	nextAttr        = "next_run_id"
+	// prevOpenedAttr on the current item is the opened_at of the run the
+	// last rotation closed, so that rotation's record can be written again.
+	prevOpenedAttr = "previous_opened_at"
+	// CountedAttr is set on a closed run's record by the landing audit once
+	// it has counted the run; the audit walks back from the newest closed
+	// run to the first counted one.
+	CountedAttr = "counted_at"
 )
 
 // RecentEvents is how many rotating event ids the item remembers; a
@@ -74,7 +87,18 @@ type Run struct {
 	OpenedAt string
 	OpenedBy string
 	Previous string
-	recent   []string
+	// PreviousOpenedAt is when Previous opened (empty before any rotation).
+	PreviousOpenedAt string
+	recent           []string
+}
+
+// ClosedRun is the record a rotation leaves of the run it closed: the
+// landing audit counts a run only once such a record exists, i.e. once no
+// record can be stamped with its id any more (runIdCacheSeconds aside).
+type ClosedRun struct {
+	ID, OpenedAt, ClosedAt, ClosedBy, Previous, Next string
+	// CountedAt is set by the landing audit when it first counted the run.
+	CountedAt string
 }
 
 // Rotation is the outcome of one rotating event.
@@ -145,6 +169,15 @@ func (s *Store) Rotate(ctx context.Context, eventID string) (Rotation, error) {
 			return Rotation{}, err
 		}
 		if slices.Contains(cur.recent, eventID) {
+			if cur.OpenedBy == eventID && cur.Previous != "" {
+				// The last rotation was this event's: it may have ended
+				// before writing the closed run's record (a crash, a
+				// timeout); writing it again is a no-op when it exists.
+				if err := s.recordClosed(ctx, ClosedRun{ID: cur.Previous, OpenedAt: cur.PreviousOpenedAt,
+					ClosedAt: cur.OpenedAt, ClosedBy: eventID, Next: cur.ID}); err != nil {
+					return Rotation{}, err
+				}
+			}
 			return Rotation{Opened: cur.ID, Duplicate: true}, nil
 		}
 		now := s.now().UTC()
@@ -160,20 +193,28 @@ func (s *Store) Rotate(ctx context.Context, eventID string) (Rotation, error) {
 		_, err = s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName:           aws.String(s.Table),
 			Key:                 s.key(),
-			UpdateExpression:    aws.String("SET #run = :next, #prev = :cur, #at = :at, #by = :event, #recent = :recent"),
+			UpdateExpression:    aws.String("SET #run = :next, #prev = :cur, #prevat = :curat, #at = :at, #by = :event, #recent = :recent"),
 			ConditionExpression: aws.String("#run = :cur"),
 			ExpressionAttributeNames: map[string]string{
-				"#run": runIDAttr, "#prev": previousAttr, "#at": openedAtAttr, "#by": openedByAttr, "#recent": recentAttr,
+				"#run": runIDAttr, "#prev": previousAttr, "#prevat": prevOpenedAttr, "#at": openedAtAttr, "#by": openedByAttr, "#recent": recentAttr,
 			},
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":next":   &types.AttributeValueMemberS{Value: next},
 				":cur":    &types.AttributeValueMemberS{Value: cur.ID},
+				":curat":  &types.AttributeValueMemberS{Value: cur.OpenedAt},
 				":at":     &types.AttributeValueMemberS{Value: now.Format(time.RFC3339Nano)},
 				":event":  &types.AttributeValueMemberS{Value: eventID},
 				":recent": &types.AttributeValueMemberL{Value: list},
 			},
 		})
 		if err == nil {
+			closed := ClosedRun{ID: cur.ID, OpenedAt: cur.OpenedAt, ClosedAt: now.Format(time.RFC3339Nano),
+				ClosedBy: eventID, Previous: cur.Previous, Next: next}
+			if err := s.recordClosed(ctx, closed); err != nil {
+				// The run is closed; EventBridge retries the event, whose
+				// duplicate path writes the record.
+				return Rotation{}, err
+			}
 			return Rotation{Closed: cur.ID, Opened: next}, nil
 		}
 		if !conditionFailed(err) {
@@ -182,6 +223,55 @@ func (s *Store) Rotate(ctx context.Context, eventID string) (Rotation, error) {
 		// Another rotation won the race: read again and decide anew.
 	}
 	return Rotation{}, fmt.Errorf("rotating the run in %s: still contended after 20 attempts", s.Table)
+}
+
+// recordClosed writes the closed run's record once: a record that exists
+// (possibly already marked counted by the landing audit) is left alone.
+func (s *Store) recordClosed(ctx context.Context, c ClosedRun) error {
+	item := map[string]types.AttributeValue{
+		PartitionKey: &types.AttributeValueMemberS{Value: ClosedKeyPrefix + c.ID},
+		runIDAttr:    &types.AttributeValueMemberS{Value: c.ID},
+		closedAtAttr: &types.AttributeValueMemberS{Value: c.ClosedAt},
+		closedByAttr: &types.AttributeValueMemberS{Value: c.ClosedBy},
+		nextAttr:     &types.AttributeValueMemberS{Value: c.Next},
+	}
+	if c.OpenedAt != "" {
+		item[openedAtAttr] = &types.AttributeValueMemberS{Value: c.OpenedAt}
+	}
+	if c.Previous != "" {
+		item[previousAttr] = &types.AttributeValueMemberS{Value: c.Previous}
+	}
+	_, err := s.Client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                aws.String(s.Table),
+		Item:                     item,
+		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames: map[string]string{"#pk": PartitionKey},
+	})
+	if err != nil && !conditionFailed(err) {
+		return fmt.Errorf("recording closed run %s in %s: %w", c.ID, s.Table, err)
+	}
+	return nil
+}
+
+// Closed returns the record of a closed run; found is false while the run
+// is open (or was closed before closed runs were recorded).
+func (s *Store) Closed(ctx context.Context, id string) (ClosedRun, bool, error) {
+	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.Table),
+		Key:            map[string]types.AttributeValue{PartitionKey: &types.AttributeValueMemberS{Value: ClosedKeyPrefix + id}},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return ClosedRun{}, false, fmt.Errorf("reading closed run %s from %s: %w", id, s.Table, err)
+	}
+	if out.Item == nil {
+		return ClosedRun{}, false, nil
+	}
+	return ClosedRun{
+		ID: str(out.Item[runIDAttr]), OpenedAt: str(out.Item[openedAtAttr]), ClosedAt: str(out.Item[closedAtAttr]),
+		ClosedBy: str(out.Item[closedByAttr]), Previous: str(out.Item[previousAttr]), Next: str(out.Item[nextAttr]),
+		CountedAt: str(out.Item[CountedAttr]),
+	}, true, nil
 }
 
 func (s *Store) read(ctx context.Context) (Run, bool, error) {
@@ -201,6 +291,8 @@ func (s *Store) read(ctx context.Context) (Run, bool, error) {
 		OpenedAt: str(out.Item[openedAtAttr]),
 		OpenedBy: str(out.Item[openedByAttr]),
 		Previous: str(out.Item[previousAttr]),
+
+		PreviousOpenedAt: str(out.Item[prevOpenedAttr]),
 	}
 	if l, ok := out.Item[recentAttr].(*types.AttributeValueMemberL); ok {
 		for _, v := range l.Value {

@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/orders-pipeline/orders-pipeline/internal/runstate"
 	"github.com/orders-pipeline/orders-pipeline/internal/runstate/runstatetest"
 )
@@ -155,5 +158,84 @@ func TestClientFromEnvNeedsTheLambdaVariables(t *testing.T) {
 	delete(env, "AWS_REGION")
 	if _, err := runstate.ClientFromEnv(func(k string) string { return env[k] }); err == nil {
 		t.Fatal("a client without a region was built")
+	}
+}
+
+// Every rotation leaves a record of the run it closed, chained to the run
+// before it; the open run has none (the landing audit counts only runs with
+// a record).
+func TestRotationRecordsTheClosedRun(t *testing.T) {
+	ctx := context.Background()
+	store := runstatetest.New(t).Store()
+	now := time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC)
+	store.Now = func() time.Time { return now }
+	first, err := store.Current(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, found, err := store.Closed(ctx, first.ID); err != nil || found {
+		t.Fatalf("the open run has a closed record: %v, %v", found, err)
+	}
+	now = now.Add(time.Hour)
+	r1, err := store.Rotate(ctx, "event-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Hour)
+	r2, err := store.Rotate(ctx, "event-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1, found, err := store.Closed(ctx, first.ID)
+	if err != nil || !found {
+		t.Fatalf("no record of the first closed run: %v", err)
+	}
+	if c1.OpenedAt != first.OpenedAt || c1.ClosedAt != "2026-11-28T02:00:00Z" || c1.ClosedBy != "event-1" || c1.Next != r1.Opened || c1.Previous != "" {
+		t.Fatalf("first closed run: %+v", c1)
+	}
+	c2, found, _ := store.Closed(ctx, r2.Closed)
+	if !found || c2.Previous != first.ID || c2.OpenedAt != "2026-11-28T02:00:00Z" || c2.ClosedAt != "2026-11-28T03:00:00Z" || c2.Next != r2.Opened {
+		t.Fatalf("second closed run: %+v", c2)
+	}
+	if _, found, _ := store.Closed(ctx, r2.Opened); found {
+		t.Fatal("the run opened last has a closed record")
+	}
+}
+
+// A rotation whose record write was lost (the function crashed after the
+// update) writes it when EventBridge redelivers the event; a record the
+// landing audit already marked counted is never overwritten.
+func TestRedeliveredEventWritesAMissingClosedRecord(t *testing.T) {
+	ctx := context.Background()
+	tbl := runstatetest.New(t)
+	store := tbl.Store()
+	first, _ := store.Current(ctx)
+	rot, err := store.Rotate(ctx, "event-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := map[string]types.AttributeValue{runstate.PartitionKey: &types.AttributeValueMemberS{Value: runstate.ClosedKeyPrefix + first.ID}}
+	if _, err := tbl.Client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(tbl.Name), Key: key}); err != nil {
+		t.Fatal(err)
+	}
+	if dup, err := store.Rotate(ctx, "event-1"); err != nil || !dup.Duplicate {
+		t.Fatalf("redelivery: %+v, %v", dup, err)
+	}
+	c, found, _ := store.Closed(ctx, first.ID)
+	if !found || c.Next != rot.Opened || c.ClosedBy != "event-1" {
+		t.Fatalf("record after redelivery: %+v %v", c, found)
+	}
+	if _, err := tbl.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(tbl.Name), Key: key,
+		UpdateExpression:          aws.String("SET " + runstate.CountedAttr + " = :t"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberS{Value: "2026-11-28T02:00:00Z"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Rotate(ctx, "event-1"); err != nil {
+		t.Fatal(err)
+	}
+	if c, _, _ := store.Closed(ctx, first.ID); c.CountedAt == "" {
+		t.Fatal("a redelivered event overwrote the counted mark")
 	}
 }

@@ -76,6 +76,8 @@ func Transform(ev Event, s Stamp) (events.KinesisFirehoseResponse, Counts) {
 	records := ev.Records
 	counts := Counts{Records: len(records), Failed: map[Reason]int{}}
 	fields := stampedFields(s)
+	meta := s.Metadata()
+	metaGrow := metadataLen(meta) - metadataLen(events.KinesisFirehoseResponseRecordMetadata{})
 
 	scans := make([]order, len(records))
 	size := emptyResponseSize
@@ -102,7 +104,7 @@ func Transform(ev Event, s Stamp) (events.KinesisFirehoseResponse, Counts) {
 			continue
 		}
 		grow := recordSize(scans[i].idLen, okLen, len(r.Data)+len(fields)+1) -
-			recordSize(scans[i].idLen, failedLen, len(r.Data))
+			recordSize(scans[i].idLen, failedLen, len(r.Data)) + metaGrow
 		if grow > room {
 			scans[i].reason = OverLimit
 			continue
@@ -135,10 +137,36 @@ func Transform(ev Event, s Stamp) (events.KinesisFirehoseResponse, Counts) {
 		buf = append(buf, r.Data[sc.close:]...)
 		out[i].Result = events.KinesisFirehoseTransformedStateOk
 		out[i].Data = buf[start:len(buf):len(buf)]
+		out[i].Metadata = meta
 		counts.OK++
 	}
 	return events.KinesisFirehoseResponse{Records: out}, counts
 }
+
+// Partition keys every stamped record returns in metadata.partitionKeys;
+// Firehose's dynamic partitioning puts the record under
+// orders/processing_date=<date>/processing_hour=<hour>/run=<run>/ (the
+// ingestion stack's prefix), so a record's partition always agrees with its
+// own processing_timestamp and run_id. The names are short because every
+// record's response carries them (6 MB response limit).
+const (
+	PartitionDate = "date"
+	PartitionHour = "hour"
+	PartitionRun  = "run"
+)
+
+// Metadata is the partition-key metadata of the records stamped with s:
+// the UTC date and hour of the stamp and the run id.
+func (s Stamp) Metadata() events.KinesisFirehoseResponseRecordMetadata {
+	at := s.At.UTC()
+	return events.KinesisFirehoseResponseRecordMetadata{PartitionKeys: map[string]string{
+		PartitionDate: at.Format("2006-01-02"),
+		PartitionHour: at.Format("15"),
+		PartitionRun:  s.RunID,
+	}}
+}
+
+func metadataLen(m events.KinesisFirehoseResponseRecordMetadata) int { return mustLen(m) }
 
 // stampedFields is the JSON members spliced before an order's closing brace.
 func stampedFields(s Stamp) []byte {

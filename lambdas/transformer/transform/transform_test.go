@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/orders-pipeline/orders-pipeline/internal/config"
@@ -159,8 +160,12 @@ func TestResponseSizeAccountingIsExact(t *testing.T) {
 	ev.Records[0].RecordID = `id with "quotes" & <tags> é`
 	resp, _ := Transform(ev, testStamp)
 	want := emptyResponseSize + len(resp.Records) - 1
+	meta := metadataLen(testStamp.Metadata()) - metadataLen(events.KinesisFirehoseResponseRecordMetadata{})
 	for _, r := range resp.Records {
 		want += recordSize(jsonStringLen(r.RecordID), jsonStringLen(r.Result), len(r.Data))
+		if r.Result == events.KinesisFirehoseTransformedStateOk {
+			want += meta
+		}
 	}
 	b, _ := json.Marshal(resp)
 	if len(b) != want {
@@ -176,13 +181,16 @@ func TestMaximumSizeEventsStayUnderTheResponseLimit(t *testing.T) {
 	if n := encodedRequestSize(realistic); n > 6_000_000 {
 		t.Fatalf("a full processor buffer makes a %d-byte request, over Lambda's 6 MB: lower transformerBufferSizeMiB's max", n)
 	}
+	// A full processor buffer of the smallest realistic orders (one
+	// product, about 250 bytes): they grow the most relative to their size,
+	// about 180 bytes each with the stamp and the partition keys.
 	var tiny Event
-	for i := 0; ; i++ {
-		tiny.Records = append(tiny.Records, record(i, []byte(`{}`)))
-		if i%1000 == 0 && encodedRequestSize(tiny) > 6_000_000 {
-			tiny.Records = tiny.Records[:len(tiny.Records)-1000]
-			break
-		}
+	smallest := []byte(`{"order_id":"00000000-0000-0000-0000-000000000000","order_timestamp":"2026-11-28T01:02:03.456Z","customer_id":"c-1","order_status":"PLACED","payment_method":"CARD","currency":"EUR","shipping_country":"DE","products":[{"product_code":"P-1","quantity":1,"unit_price":1.00}]}`)
+	for i := 0; (i+1)*len(smallest) <= maxTransformerBufferMiB(t)*1024*1024; i++ {
+		tiny.Records = append(tiny.Records, record(i, smallest))
+	}
+	if n := encodedRequestSize(tiny); n > 6_000_000 {
+		t.Fatalf("a full processor buffer of small orders makes a %d-byte request, over Lambda's 6 MB", n)
 	}
 	// Without the Kinesis metadata the request envelope is smaller than the
 	// response's, so stamping every record would not fit: the limit must bite.
@@ -191,7 +199,7 @@ func TestMaximumSizeEventsStayUnderTheResponseLimit(t *testing.T) {
 		bare.Records = append(bare.Records, events.KinesisFirehoseEventRecord{RecordID: fmt.Sprint(i), Data: bytes.Repeat([]byte(" "), 40)})
 		bare.Records[i].Data[0], bare.Records[i].Data[39] = '{', '}'
 	}
-	for name, ev := range map[string]Event{"full buffer of realistic orders": realistic, "6 MB of tiny orders": tiny, "bare records": bare} {
+	for name, ev := range map[string]Event{"full buffer of realistic orders": realistic, "full buffer of the smallest orders": tiny, "bare records": bare} {
 		resp, counts := Transform(ev, testStamp)
 		b, err := json.Marshal(resp)
 		if err != nil {
@@ -233,5 +241,36 @@ func TestDecodedInvocationMatchesEncodingJSON(t *testing.T) {
 	var ours Event
 	if err := json.Unmarshal(payload, &ours); err != nil || len(ours.Records) != len(ev.Records) || ours.Records[0].RecordID != ev.Records[0].RecordID {
 		t.Fatalf("decoded %d of %d records: %v", len(ours.Records), len(ev.Records), err)
+	}
+}
+
+// Every stamped record names its partition by its own stamp: the UTC date
+// and hour of processing_timestamp and the run id, so Firehose's dynamic
+// partitioning files it where its stamp says (not by arrival time). A
+// record stamped 00:59:59.999 and one stamped 01:00:00.000 land in
+// different hours; failed records carry no keys.
+func TestStampedRecordsCarryTheirStampsPartitionKeys(t *testing.T) {
+	for _, at := range []time.Time{
+		time.Date(2026, 11, 28, 0, 59, 59, 999_000_000, time.UTC),
+		time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC),
+		time.Date(2026, 11, 28, 23, 30, 0, 0, time.FixedZone("CET", 3600)), // 22:30 UTC
+	} {
+		st := Stamp{RunID: "20261128T000000Z-0a1b2c3d", At: at}
+		resp, _ := Transform(eventOf([]byte(`{"order_id":"a"}`), []byte(`not json`)), st)
+		ok, failed := resp.Records[0], resp.Records[1]
+		var stamped struct {
+			ProcessingTimestamp string `json:"processing_timestamp"`
+			RunID               string `json:"run_id"`
+		}
+		if err := json.Unmarshal(ok.Data, &stamped); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{PartitionDate: stamped.ProcessingTimestamp[:10], PartitionHour: stamped.ProcessingTimestamp[11:13], PartitionRun: stamped.RunID}
+		if !reflect.DeepEqual(ok.Metadata.PartitionKeys, want) {
+			t.Errorf("stamp %s: partition keys %v, want %v", stamped.ProcessingTimestamp, ok.Metadata.PartitionKeys, want)
+		}
+		if failed.Metadata.PartitionKeys != nil {
+			t.Errorf("a failed record carries partition keys %v", failed.Metadata.PartitionKeys)
+		}
 	}
 }

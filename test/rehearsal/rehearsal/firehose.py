@@ -38,7 +38,8 @@ class Scale:
     poll: float = 0.2  # Firehose reads each shard about once a second; scaled like the buffers
 
     def describe(self, s: "FirehoseSettings") -> str:
-        return (f"processor buffer {s.processor_mib} MiB / {s.processor_interval_s} s -> {s.processor_mib} MiB / {self.processor_interval:g} s, "
+        return (f"processor buffer {s.processor_mib} MiB / {s.processor_interval_s} s -> "
+                f"{s.processor_mib} MiB / {self.processor_interval:g} s, "
                 f"S3 buffer {s.dest_mib} MiB / {s.dest_interval_s} s -> {s.dest_mib} MiB / {self.destination_interval:g} s, "
                 f"{s.retries} retries (rehearsal scale)")
 
@@ -64,6 +65,11 @@ class FirehoseSettings:
     database: str
     table: str
     columns: list[tuple[str, str]]  # (name, hive type) in table order
+    # DynamicPartitioningConfiguration: with it on, Prefix takes the
+    # !{partitionKeyFromLambda:<key>} values each record returns in
+    # metadata.partitionKeys, and the S3 buffer is kept per partition.
+    dynamic_partitioning: bool = False
+    partition_retry_s: int = 300
 
     @classmethod
     def from_templates(cls, env) -> "FirehoseSettings":
@@ -90,9 +96,15 @@ class FirehoseSettings:
         cols = [(c["Name"], c["Type"]) for c in tin["StorageDescriptor"]["Columns"]]
         lambda_arn = params["LambdaArn"]
         fn_name = lambda_arn.rsplit(":function:", 1)[1].split(":")[0]
-        fn_lid = next(l for l in t.resources("ingestion", "AWS::Lambda::Function")
-                      if t.properties("ingestion", l).get("FunctionName", t.name_of("ingestion", l)) == fn_name)
+        fn_lid = next(lid for lid in t.resources("ingestion", "AWS::Lambda::Function")
+                      if t.properties("ingestion", lid).get("FunctionName", t.name_of("ingestion", lid)) == fn_name)
         stream_arn = p["KinesisStreamSourceConfiguration"]["KinesisStreamARN"]
+        dp = d.get("DynamicPartitioningConfiguration") or {}
+        dynamic = bool(dp.get("Enabled"))
+        if not dynamic and "!{partitionKeyFrom" in d["Prefix"]:
+            raise ValueError("the Prefix uses partition keys but dynamic partitioning is not enabled (Firehose refuses it)")
+        if dynamic and "!{partitionKeyFrom" not in d["Prefix"]:
+            raise ValueError("dynamic partitioning is enabled but the Prefix uses no partition key (Firehose refuses it)")
         return cls(
             name=p["DeliveryStreamName"], arn=t.resolve("ingestion", {"Fn::GetAtt": [lid, "Arn"]}),
             stream_arn=stream_arn, stream_name=stream_arn.rsplit("/", 1)[1],
@@ -102,7 +114,8 @@ class FirehoseSettings:
             retries=int(params.get("NumberOfRetries", 3)), lambda_arn=lambda_arn, lambda_logical_id=fn_lid,
             case_insensitive=bool(deser["OpenXJsonSerDe"].get("CaseInsensitive", True)),
             compression=ser["ParquetSerDe"].get("Compression", "SNAPPY"), database=sc["DatabaseName"], table=sc["TableName"],
-            columns=cols,
+            columns=cols, dynamic_partitioning=dynamic,
+            partition_retry_s=int((dp.get("RetryOptions") or {}).get("DurationInSeconds", 300)),
         )
 
 
@@ -144,18 +157,30 @@ def parse_hive_type(s: str):
         if name in simple:
             return simple[name]
         if name in ("varchar", "char"):
-            expect("("); ident_num(); expect(")")
+            expect("(")
+            ident_num()
+            expect(")")
             return pa.string()
         if name == "decimal":
             if peek("("):
-                expect("("); p_ = ident_num(); expect(","); s_ = ident_num(); expect(")")
+                expect("(")
+                p_ = ident_num()
+                expect(",")
+                s_ = ident_num()
+                expect(")")
                 return pa.decimal128(p_, s_)
             return pa.decimal128(10, 0)
         if name == "array":
-            expect("<"); inner = typ(); expect(">")
+            expect("<")
+            inner = typ()
+            expect(">")
             return pa.list_(inner)
         if name == "map":
-            expect("<"); k = typ(); expect(","); v = typ(); expect(">")
+            expect("<")
+            k = typ()
+            expect(",")
+            v = typ()
+            expect(">")
             return pa.map_(k, v)
         if name == "struct":
             expect("<")
@@ -327,10 +352,18 @@ def joda_to_strftime(fmt: str) -> str:
     return "".join(out)
 
 
-def evaluate_prefix(prefix: str, when: dt.datetime, error_type: str | None = None) -> str:
-    """!{timestamp:<Joda format>} (UTC) and !{firehose:error-output-type}."""
+def evaluate_prefix(prefix: str, when: dt.datetime, error_type: str | None = None,
+                    partition_keys: dict | None = None) -> str:
+    """!{timestamp:<Joda format>} (UTC), !{firehose:error-output-type} and, with
+    dynamic partitioning, !{partitionKeyFromLambda:<key>}."""
     def repl(m: re.Match) -> str:
         ns, arg = m.group(1), m.group(2)
+        if ns == "partitionKeyFromLambda":
+            if partition_keys is None:
+                raise ValueError("!{partitionKeyFromLambda:...} needs dynamic partitioning")
+            if arg not in partition_keys:
+                raise PartitionKeyMissing(f"the record has no partition key {arg!r}")
+            return str(partition_keys[arg])
         if ns == "timestamp":
             return when.astimezone(UTC).strftime(joda_to_strftime(arg))
         if ns == "firehose" and arg == "error-output-type":
@@ -341,7 +374,24 @@ def evaluate_prefix(prefix: str, when: dt.datetime, error_type: str | None = Non
             return uuid.uuid4().hex[:11]
         raise ValueError(f"unsupported prefix expression !{{{ns}:{arg}}}")
 
-    return re.sub(r"!\{([a-z]+):([^}]+)\}", repl, prefix)
+    return re.sub(r"!\{([A-Za-z]+):([^}]+)\}", repl, prefix)
+
+
+class PartitionKeyMissing(ValueError):
+    """A record lacks a key the prefix names: Firehose writes it to the error prefix."""
+
+
+def partition_keys_of(out_record: dict, prefix: str) -> tuple:
+    """The (key, value) pairs of a transformed record's metadata.partitionKeys
+    that the prefix uses, in the prefix's order; PartitionKeyMissing if one is absent."""
+    keys = (out_record.get("metadata") or {}).get("partitionKeys")
+    if not isinstance(keys, dict):
+        keys = {}
+    names = re.findall(r"!\{partitionKeyFromLambda:([^}]+)\}", prefix)
+    missing = [n for n in names if not isinstance(keys.get(n), str) or keys.get(n) == ""]
+    if missing:
+        raise PartitionKeyMissing(f"metadata.partitionKeys lacks {missing}")
+    return tuple((n, keys[n]) for n in names)
 
 
 # ---- the stand-in ----------------------------------------------------------------
@@ -356,6 +406,20 @@ class _InRecord:
 
 
 @dataclass
+class _DestBuffer:
+    first: float
+    bytes: int = 0
+    records: list = field(default_factory=list)  # (transformed data, _InRecord)
+
+
+# A transformed record without the partition keys the prefix names goes to
+# the error prefix; these are the error code and the error-output-type
+# folder the stand-in writes it under.
+PARTITION_ERROR_CODE = "DynamicPartitioning.MetadataExtractionFailed"
+PARTITION_ERROR_TYPE = "processing-failed"
+
+
+@dataclass
 class FirehoseStats:
     records_read: int = 0
     invocations: int = 0
@@ -364,6 +428,7 @@ class FirehoseStats:
     processing_failed: int = 0
     dropped: int = 0
     conversion_failed: int = 0
+    partitioning_failed: int = 0
     rows_written: int = 0
     objects_written: int = 0
     error_objects_written: int = 0
@@ -387,9 +452,9 @@ class Firehose:
         self._proc_buf: list[_InRecord] = []
         self._proc_bytes = 0
         self._proc_first = 0.0
-        self._dest_buf: list[tuple[dict, _InRecord]] = []
-        self._dest_bytes = 0
-        self._dest_first = 0.0
+        # S3 buffers: one per partition (the partition keys' values) with
+        # dynamic partitioning, else the one under the key ().
+        self._dest: dict[tuple, _DestBuffer] = {}
         self._stop = threading.Event()
         self._idle = threading.Event()
         self._thread: threading.Thread | None = None
@@ -427,10 +492,11 @@ class Firehose:
                     if self._proc_buf and (self._proc_bytes >= self.s.processor_mib * 1024 * 1024
                                            or now - self._proc_first >= self.scale.processor_interval):
                         self._process(s3)
-                    if self._dest_buf and (self._dest_bytes >= self.s.dest_mib * 1024 * 1024
-                                           or now - self._dest_first >= self.scale.destination_interval):
-                        self._deliver(s3)
-                    idle = not got and not self._proc_buf and not self._dest_buf
+                    for part, buf in list(self._dest.items()):
+                        if (buf.bytes >= self.s.dest_mib * 1024 * 1024
+                                or now - buf.first >= self.scale.destination_interval):
+                            self._deliver(s3, part)
+                    idle = not got and not self._proc_buf and not self._dest
                 if idle:
                     self._idle.set()
                 else:
@@ -523,16 +589,25 @@ class Firehose:
             self.stats.processing_failed += len(recs)
             self._write_errors(s3, "processing-failed", lines, min(r.arrival_ms for r in recs))
             return
-        failed = []
+        failed, partition_failed = [], []
         for out in resp["records"]:
             r = by_id[out["recordId"]]
             res = out["result"]
             if res == "Ok":
                 data = base64.b64decode(out["data"])
-                if not self._dest_buf:
-                    self._dest_first = time.monotonic()
-                self._dest_buf.append((data, r))
-                self._dest_bytes += len(data)
+                part: tuple = ()
+                if self.s.dynamic_partitioning:
+                    try:
+                        part = partition_keys_of(out, self.s.prefix)
+                    except PartitionKeyMissing as e:
+                        self.stats.partitioning_failed += 1
+                        partition_failed.append(self._error_line(r, attempts, PARTITION_ERROR_CODE, str(e), now_ms))
+                        continue
+                buf = self._dest.get(part)
+                if buf is None:
+                    buf = self._dest[part] = _DestBuffer(first=time.monotonic())
+                buf.records.append((data, r))
+                buf.bytes += len(data)
                 self.stats.ok += 1
             elif res == "Dropped":
                 self.stats.dropped += 1
@@ -542,6 +617,8 @@ class Firehose:
         if failed:
             self.stats.processing_failed += len(failed)
             self._write_errors(s3, "processing-failed", failed, min(r.arrival_ms for r in recs))
+        if partition_failed:
+            self._write_errors(s3, PARTITION_ERROR_TYPE, partition_failed, min(r.arrival_ms for r in recs))
 
     @staticmethod
     def _check_response(resp, by_id: dict) -> None:
@@ -564,11 +641,11 @@ class Firehose:
         }).encode() + b"\n"
 
     # destination
-    def _deliver(self, s3) -> None:
+    def _deliver(self, s3, part: tuple = ()) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        buf, self._dest_buf, self._dest_bytes = self._dest_buf, [], 0
+        buf = self._dest.pop(part).records
         rows, bad, runs = [], [], {}
         now_ms = int(time.time() * 1000)
         for data, r in buf:
@@ -596,7 +673,9 @@ class Firehose:
             out = io.BytesIO()
             # Firehose writes through Hive's Parquet SerDe: timestamps as INT96
             pq.write_table(table, out, compression=self.s.compression.lower(), use_deprecated_int96_timestamps=True)
-            key = evaluate_prefix(self.s.prefix, dt.datetime.fromtimestamp(oldest / 1000, UTC)) + self._object_name(oldest) + ".parquet"
+            key = evaluate_prefix(self.s.prefix, dt.datetime.fromtimestamp(oldest / 1000, UTC),
+                                  partition_keys=dict(part) if self.s.dynamic_partitioning else None) \
+                + self._object_name(oldest) + ".parquet"
             s3.put_object(Bucket=self.s.bucket, Key=key, Body=out.getvalue())
             self.stats.rows_written += len(rows)
             self.stats.objects_written += 1
@@ -611,7 +690,8 @@ class Firehose:
         return f"{self.s.name}-1-{t:%Y-%m-%d-%H-%M-%S}-{uuid.uuid4()}"
 
     def _write_errors(self, s3, error_type: str, lines: list[bytes], oldest_ms: int) -> None:
-        key = evaluate_prefix(self.s.error_prefix, dt.datetime.fromtimestamp(oldest_ms / 1000, UTC), error_type) + self._object_name(oldest_ms)
+        when = dt.datetime.fromtimestamp(oldest_ms / 1000, UTC)
+        key = evaluate_prefix(self.s.error_prefix, when, error_type) + self._object_name(oldest_ms)
         s3.put_object(Bucket=self.s.bucket, Key=key, Body=b"".join(lines))
         self.stats.error_objects_written += 1
         self.env.metrics.add("(firehose)", "firehose", error_objects_written=1, error_records=len(lines))

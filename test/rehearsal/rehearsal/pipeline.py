@@ -23,11 +23,12 @@ def audit_table_name(env) -> str:
 def run_state(env) -> dict:
     """The run-state item (open run id), as the run rotator left it."""
     t = env.templates
-    lid = next(l for l in t.resources("ingestion", "AWS::Lambda::Function")
-               if "/RunRotator/" in t.resource("ingestion", l).get("Metadata", {}).get("aws:cdk:path", ""))
+    lid = next(fn for fn in t.resources("ingestion", "AWS::Lambda::Function")
+               if "/RunRotator/" in t.resource("ingestion", fn).get("Metadata", {}).get("aws:cdk:path", ""))
     table = t.properties("ingestion", lid)["Environment"]["Variables"]["RUN_STATE_TABLE"]
-    items = env.client("dynamodb").scan(TableName=table, ConsistentRead=True)["Items"]
-    return verify._deserialize(items[0]) if items else {}
+    # the open run's item; the table also holds a run#<id> record per closed run
+    item = env.client("dynamodb").get_item(TableName=table, Key={"pk": {"S": "current"}}, ConsistentRead=True).get("Item")
+    return verify._deserialize(item) if item else {}
 
 
 class Rehearsal:
@@ -66,6 +67,12 @@ class Rehearsal:
 
     def publish(self, count: int, seed: int, batch_id: str | None = None, **kw) -> publisher_step.Published:
         batch_id = batch_id or f"batch-{len(self.published) + 1:03d}-{seed}"
+        # The source pauses for the processor buffer (scaled) before its
+        # completion file, as the README asks of sources that need exact
+        # batch boundaries: the batch's records are stamped with the run the
+        # completion file closes, not the next one.
+        pause = self.firehose.scale.processor_interval + 4 * self.firehose.scale.poll
+        kw["extra_args"] = ["--completion-pause", f"{pause:g}s"] + list(kw.get("extra_args") or [])
         p = publisher_step.publish(self.env, count, seed, batch_id, **kw)
         self.published.append(p)
         return p
@@ -158,9 +165,9 @@ def verdict(summary: dict, expect_failure: bool = False) -> tuple[bool, list[str
             if r["firehose_rows"]:
                 problems.append(f"run {r['run_id']}: {r['firehose_rows']} rows landed but no landing count")
             continue
-        for l in r["layers"]:
-            if not l["ok"]:
-                problems.append(f"run {r['run_id']} {l['layer']}: {l['problem']}")
+        for layer in r["layers"]:
+            if not layer["ok"]:
+                problems.append(f"run {r['run_id']} {layer['layer']}: {layer['problem']}")
         if r["landing"] is None:
             problems.append(f"run {r['run_id']}: no landing count")
     for f in summary["failures"]:

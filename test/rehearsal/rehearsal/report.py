@@ -51,3 +51,19 @@ def work_ratios(summary: dict, first: int = 0, last: int = -1) -> dict[str, dict
             x, y = a.get(step, {}).get(k, 0), b.get(step, {}).get(k, 0)
             out[step][k] = round(y / x, 3) if x else (None if y else 1.0)
     return out
+
+
+# The issue's bound on run 10's work over run 1's, per step and figure.
+WORK_RATIO_LIMIT = 1.2
+# Wall-clock time is no work figure: it follows the machine's load.
+NOT_WORK = frozenset({"job_ms"})
+
+
+def growth_beyond(ratios: dict, limit: float = WORK_RATIO_LIMIT) -> list[str]:
+    """Every step figure whose ratio exceeds limit, or that grew from nothing."""
+    out = []
+    for step, figs in sorted(ratios.items()):
+        for k, v in sorted(figs.items()):
+            if k not in NOT_WORK and (v is None or v > limit):
+                out.append(f"{step} {k} {'grew from 0' if v is None else v}")
+    return out

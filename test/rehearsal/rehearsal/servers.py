@@ -6,6 +6,7 @@ its PID."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -65,7 +66,8 @@ def moto_server(work_dir: Path, account: str) -> Iterator[str]:
     with open(log, "wb") as fh:
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True,
                                 env={**os.environ, "MOTO_ACCOUNT_ID": account,
-                                     "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])})
+                                     "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]),
+                                                                    os.environ.get("PYTHONPATH", "")])})
     url = f"http://127.0.0.1:{port}"
     try:
         wait_http(url + "/moto-api/", proc, "moto server", log)
@@ -126,9 +128,6 @@ def provision(env) -> None:
         for lid in t.resources("storage", "AWS::S3::Bucket"):
             name = t.name_of("storage", lid)
             s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": env.region})
-            nc = t.properties("storage", lid).get("NotificationConfiguration", {})
-            if nc.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
-                s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}})
             n += 1
         kinesis = env.client("kinesis")
         for lid in t.resources("storage", "AWS::Kinesis::Stream"):
@@ -176,11 +175,63 @@ def provision(env) -> None:
             t.bind("audit", lid, "Ref", arn)
             t.bind("audit", lid, "TopicArn", arn)
             n += 1
-        for suffix in ("audit", "orchestration"):
-            for lid in t.resources(suffix, "AWS::SQS::Queue"):
+        for suffix in ("storage", "audit", "orchestration"):
+            queues = t.resources(suffix, "AWS::SQS::Queue")
+            # dead-letter queues first: a redrive policy names its target's ARN
+            for lid in sorted(queues, key=lambda q: "RedrivePolicy" in t.properties(suffix, q)):
+                p = t.properties(suffix, lid)
                 name = t.name_of(suffix, lid)
-                url = sqs.create_queue(QueueName=name)["QueueUrl"]
+                attrs = {k: str(p[k]) for k in ("VisibilityTimeout", "MessageRetentionPeriod") if k in p}
+                if "RedrivePolicy" in p:
+                    attrs["RedrivePolicy"] = json.dumps(p["RedrivePolicy"])
+                url = sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
                 t.bind(suffix, lid, "Ref", url)
                 t.bind(suffix, lid, "QueueUrl", url)
+                t.bind(suffix, lid, "Arn", sqs.get_queue_attributes(
+                    QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
                 n += 1
+        provision_bucket_notifications(env)
+        n += provision_queue_rules(env)
         step.moved(resources=n)
+
+
+def provision_bucket_notifications(env) -> None:
+    """Each bucket's NotificationConfiguration as synthesized: EventBridge on,
+    and the S3 notifications to queues (the crawlers' event queues), which
+    moto delivers in S3's own event format. After the queues: S3 checks that
+    a destination exists."""
+    t = env.templates
+    s3 = env.client("s3")
+    for lid in t.resources("storage", "AWS::S3::Bucket"):
+        nc = t.properties("storage", lid).get("NotificationConfiguration", {})
+        config = {}
+        if nc.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
+            config["EventBridgeConfiguration"] = {}
+        queues = [{"QueueArn": q["Queue"], "Events": [q["Event"]],
+                   "Filter": {"Key": {"FilterRules": q["Filter"]["S3Key"]["Rules"]}}}
+                  for q in nc.get("QueueConfigurations", [])]
+        if queues:
+            config["QueueConfigurations"] = queues
+        if config:
+            s3.put_bucket_notification_configuration(Bucket=t.name_of("storage", lid), NotificationConfiguration=config)
+
+
+def provision_queue_rules(env) -> int:
+    """The orchestration rules whose targets are all SQS queues (the landing
+    events rule), created in moto's EventBridge with their synthesized
+    pattern, so S3's Object Created events reach the queue as in AWS. The
+    workflow rule is the trigger step's (trigger.py)."""
+    t = env.templates
+    events = env.client("events")
+    made = 0
+    for lid in t.resources("orchestration", "AWS::Events::Rule"):
+        p = t.properties("orchestration", lid)
+        targets = p.get("Targets", [])
+        if not targets or not all(":sqs:" in str(x["Arn"]) for x in targets):
+            continue
+        name = p.get("Name") or t.name_of("orchestration", lid)
+        pattern = p["EventPattern"] if isinstance(p["EventPattern"], dict) else json.loads(p["EventPattern"])
+        events.put_rule(Name=name, EventPattern=json.dumps(pattern), State=p.get("State", "ENABLED"))
+        events.put_targets(Rule=name, Targets=[{"Id": x["Id"], "Arn": x["Arn"]} for x in targets])
+        made += 1
+    return made

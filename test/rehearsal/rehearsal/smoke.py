@@ -53,15 +53,17 @@ class Stage:
         cfn = session.client("cloudformation")
         storage = STACK.format(stage=stage, suffix="storage")
         outs = stack_outputs(cfn, storage)
-        lid = lambda type_, where=None: templates.one("storage", type_, where)[0]
+        def lid(type_, where=None):
+            return templates.one("storage", type_, where)[0]
+
         landing = templates.find_by_name("storage", "AWS::S3::Bucket", templates.resolve(
             "ingestion", templates.properties("ingestion", templates.one("ingestion", "AWS::KinesisFirehose::DeliveryStream")[0])
             ["ExtendedS3DestinationConfiguration"]["BucketARN"]).split(":::", 1)[1])[0]
         self.landing_bucket = output_for(templates, "storage", outs, landing)
         self.stream_arn = output_for(templates, "storage", outs, lid("AWS::Kinesis::Stream"), "Arn")
         tables = templates.resources("storage", "AWS::DynamoDB::Table")
-        audit_lid = next(l for l, r in tables.items() if "StreamSpecification" in r["Properties"])
-        run_lid = next(l for l in tables if l != audit_lid)
+        audit_lid = next(t for t, r in tables.items() if "StreamSpecification" in r["Properties"])
+        run_lid = next(t for t in tables if t != audit_lid)
         self.audit_table = output_for(templates, "storage", outs, audit_lid)
         self.run_state_table = output_for(templates, "storage", outs, run_lid)
         audit = STACK.format(stage=stage, suffix="audit")
@@ -70,8 +72,9 @@ class Stage:
 
 
 def open_run(ddb, table: str) -> str | None:
-    items = ddb.scan(TableName=table, ConsistentRead=True).get("Items", [])
-    return items[0]["run_id"]["S"] if items else None
+    # the open run's item; the table also holds a run#<id> record per closed run
+    item = ddb.get_item(TableName=table, Key={"pk": {"S": "current"}}, ConsistentRead=True).get("Item")
+    return item["run_id"]["S"] if item else None
 
 
 class TempSubscription:
@@ -153,7 +156,8 @@ def main(argv=None) -> int:
         print(r.stdout + r.stderr, end="")
         if r.returncode:
             return 1
-        manifest = json.loads(session.client("s3").get_object(Bucket=stage.landing_bucket, Key=f"batch-completion/{batch}.json")["Body"].read())
+        manifest = json.loads(session.client("s3").get_object(
+            Bucket=stage.landing_bucket, Key=f"batch-completion/{batch}.json")["Body"].read())
         deadline = time.monotonic() + args.timeout
         after = before
         while after == before and time.monotonic() < deadline:
@@ -167,8 +171,9 @@ def main(argv=None) -> int:
                 break
             time.sleep(15)
         for c in checks:
-            for l in c.layers:
-                print(f"{c.run_id}  {l.layer:<18} count {l.count}  landing {l.landing}  {l.notified_outcome or '-'}  {l.problem or 'ok'}")
+            for lc in c.layers:
+                print(f"{c.run_id}  {lc.layer:<18} count {lc.count}  landing {lc.landing}  "
+                      f"{lc.notified_outcome or '-'}  {lc.problem or 'ok'}")
         for p in problems:
             print(f"PROBLEM: {p}")
         print("SMOKE OK" if ok else "SMOKE FAILED")

@@ -401,7 +401,8 @@ class LocalWorkflow:
         crawl_id = str(uuid.uuid4())
         log_path = log_dir / (node.name + ".log")
         try:
-            stand_in = CrawlerStandIn(node.props, self.env.client("glue"), self.env.client("s3"), self.glue_dir / "crawlers")
+            stand_in = CrawlerStandIn(node.props, self.env.client("glue"), self.env.client("s3"), self.glue_dir / "crawlers",
+                                      self.env.client("sqs"))
             crawl = stand_in.run()
             log_path.write_text("\n".join(crawl.messages) + "\n")
             return StepResult(node.name, "crawler", "SUCCEEDED", 0.0, dict(crawl.work), None, crawl_id, 1, str(log_path))

@@ -13,7 +13,16 @@ from rehearsal import smoke, verify
 from rehearsal.audit_stream import AuditStream, Notification, event_pattern
 from rehearsal.cdkout import Templates
 from rehearsal.env import REPO
-from rehearsal.firehose import ConversionError, FirehoseSettings, convert_object, evaluate_prefix, parse_hive_type, parse_openx_timestamp
+from rehearsal.firehose import (
+    ConversionError,
+    FirehoseSettings,
+    PartitionKeyMissing,
+    convert_object,
+    evaluate_prefix,
+    parse_hive_type,
+    parse_openx_timestamp,
+    partition_keys_of,
+)
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +92,18 @@ def test_prefixes_from_the_template(templates):
     e.templates, e.region = templates, "eu-west-1"
     s = FirehoseSettings.from_templates(e)
     when = dt.datetime(2026, 11, 28, 7, 5, tzinfo=dt.timezone.utc)
-    assert evaluate_prefix(s.prefix, when) == "orders/processing_date=2026-11-28/processing_hour=07/"
+    # dynamic partitioning: the folder comes from the record's own keys, not the arrival time
+    assert s.dynamic_partitioning and s.partition_retry_s == 300
+    out = {"recordId": "1", "result": "Ok", "data": "",
+           "metadata": {"partitionKeys": {"date": "2026-11-27", "hour": "23", "run": "20261127T230000Z-00000007"}}}
+    keys = dict(partition_keys_of(out, s.prefix))
+    assert evaluate_prefix(s.prefix, when, partition_keys=keys) == \
+        "orders/processing_date=2026-11-27/processing_hour=23/run=20261127T230000Z-00000007/"
+    for broken in ({"recordId": "1", "result": "Ok"}, {"metadata": {"partitionKeys": {"date": "2026-11-27", "hour": "23"}}}):
+        with pytest.raises(PartitionKeyMissing):
+            partition_keys_of(broken, s.prefix)
+    with pytest.raises(ValueError):
+        evaluate_prefix(s.prefix, when)
     assert evaluate_prefix(s.error_prefix, when, "processing-failed") == \
         "errors/processing-failed/processing_date=2026-11-28/processing_hour=07/"
     assert (s.processor_mib, s.processor_interval_s, s.retries) == (1, 60, 3)
@@ -93,7 +113,9 @@ def test_stream_filter_as_lambda_sees_the_record(templates):
     lid, _ = templates.one("audit", "AWS::Lambda::EventSourceMapping")
     pat = json.loads(templates.properties("audit", lid)["FilterCriteria"]["Filters"][0]["Pattern"])
     p = event_pattern(pat)
-    rec = lambda name, layer: {"eventName": name, "dynamodb": {"NewImage": {"layer": {"S": layer}, "record_count": {"N": "1"}}}}
+    def rec(name, layer):
+        return {"eventName": name, "dynamodb": {"NewImage": {"layer": {"S": layer}, "record_count": {"N": "1"}}}}
+
     assert p.matches_event(rec("INSERT", "s3_staging")) and p.matches_event(rec("MODIFY", "redshift_final"))
     assert not p.matches_event(rec("INSERT", "s3_landing"))
     assert not p.matches_event(rec("MODIFY", "notified#s3_staging"))
@@ -108,7 +130,9 @@ def test_verify_against_moto(env):
     from rehearsal.pipeline import audit_table_name
 
     ddb, table, run = env.client("dynamodb"), audit_table_name(env), "20261128T000000Z-00000001"
-    put = lambda layer, **a: ddb.put_item(TableName=table, Item={"run_id": {"S": run}, "layer": {"S": layer}, **a})
+    def put(layer, **a):
+        ddb.put_item(TableName=table, Item={"run_id": {"S": run}, "layer": {"S": layer}, **a})
+
     put("s3_landing", record_count={"N": "10"})
     put("s3_staging", record_count={"N": "10"})
     put("redshift_staging", record_count={"N": "9"})
@@ -116,7 +140,7 @@ def test_verify_against_moto(env):
     put("notified#redshift_staging", notified_count={"N": "9"}, notified_outcome={"S": "FAILURE"}, notify_state={"S": "sent"})
     layers = ["s3_staging", "redshift_staging", "redshift_final"]
     rc = verify.check_run(verify.audit_items(ddb, table, run), run, [_n(run, "s3_staging", "SUCCESS")], layers)
-    by = {l.layer: l for l in rc.layers}
+    by = {lc.layer: lc for lc in rc.layers}
     assert by["s3_staging"].ok
     assert "differs from landing 10 (-1)" in by["redshift_staging"].problem
     assert "no audit count" in by["redshift_final"].problem
@@ -154,8 +178,9 @@ def test_smoke_finds_the_stage_from_stack_outputs(templates):
             return CFN()
 
     st = smoke.Stage(Session(), "prod", templates)
-    name = lambda lid, attr="Ref": next(k for k, o in outs.items()
-                                        if o["Value"] == ({"Ref": lid} if attr == "Ref" else {"Fn::GetAtt": [lid, attr]}))
+    def name(lid, attr="Ref"):
+        return next(k for k, o in outs.items() if o["Value"] == ({"Ref": lid} if attr == "Ref" else {"Fn::GetAtt": [lid, attr]}))
+
     bucket_lid = templates.find_by_name("storage", "AWS::S3::Bucket", "fo-to-dw-orders-landing-area-000000000000-eu-west-1")[0]
     assert st.landing_bucket == deployed[name(bucket_lid)]
     assert st.stream_arn == deployed[name(templates.one("storage", "AWS::Kinesis::Stream")[0], "Arn")]
@@ -189,3 +214,12 @@ def test_stream_mapping_retries_from_the_lowest_reported_failure(env):
     url = sqs.get_queue_url(QueueName=st.s.on_failure_arn.rsplit(":", 1)[1])["QueueUrl"]
     body = json.loads(sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"])
     assert body["DDBStreamBatchInfo"]["startSequenceNumber"] == "3" and body["DDBStreamBatchInfo"]["batchSize"] == 4
+
+
+def test_growth_beyond_names_each_grown_figure_and_ignores_time():
+    from rehearsal.report import growth_beyond
+
+    ratios = {"crawler": {"objects_listed": 1.9, "files_read": 1.0, "job_ms": 3.0},
+              "audit": {"athena_bytes_scanned": 1.2, "rows": None}}
+    assert growth_beyond(ratios, 1.2) == ["audit rows grew from 0", "crawler objects_listed 1.9"]
+    assert growth_beyond({"audit": {"athena_bytes_scanned": 1.0}}, 1.2) == []

@@ -66,9 +66,10 @@ def put_landing_orders(env, folder: str, run_id: str, products_per_order, name: 
     schema = catalog.table_arrow_schema(table, with_partitions=False)
     ts = datetime.datetime(2026, 11, 28, 1, 0, 3, 900000)
     rows = []
+    batch = uuid.uuid4().hex[:8]  # each object its own orders: one order in two objects is a duplicate
     for i, n in enumerate(products_per_order):
         rows.append({
-            "order_id": "%s-%03d" % (run_id, i), "order_timestamp": ts - datetime.timedelta(seconds=5),
+            "order_id": "%s-%s-%03d" % (run_id, batch, i), "order_timestamp": ts - datetime.timedelta(seconds=5),
             "customer_id": "c", "order_status": "PLACED", "payment_method": "CARD", "currency": "EUR",
             "shipping_country": "DE", "run_id": run_id, "processing_timestamp": ts,
             "products": None if n is None else [

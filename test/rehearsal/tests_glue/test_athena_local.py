@@ -39,16 +39,18 @@ def _sleep(_seconds):
 
 def test_landing_audit_query_counts_products_of_registered_partitions_only(athena):
     env, server, client, workgroup = athena
-    a = put_landing_orders(env, HOUR1, "run-a", [3, 1, 0, None])
-    b = put_landing_orders(env, HOUR1, "run-b", [2])
-    put_landing_orders(env, HOUR2, "run-c", [5])  # no crawler added this folder: invisible, as in Athena
-    add_partition(env, HOUR1)
+    a = put_landing_orders(env, HOUR1 + "/run=run-a", "run-a", [3, 1, 0, None])
+    b = put_landing_orders(env, HOUR1 + "/run=run-b", "run-b", [2])
+    put_landing_orders(env, HOUR2 + "/run=run-c", "run-c", [5])  # not registered: invisible, as in Athena
+    add_partition(env, HOUR1 + "/run=run-a")
+    add_partition(env, HOUR1 + "/run=run-b")
+    runs = [{"run_id": r, "previous_run_id": ""} for r in ("run-a", "run-b", "run-c")]
 
-    counts = athena_counts.counts_per_run(client, "s3_landing", DATABASE, "orders", workgroup, sleep=_sleep)
+    counts = athena_counts.counts_per_run(client, "s3_landing", DATABASE, "orders", workgroup, runs, sleep=_sleep)
 
     assert counts == {"run-a": 4, "run-b": 2}
     (q,) = server.queries.values()
-    sizes = {o.uri: o.size for o in s3files.list_objects(env.client("s3"), s3files.folder(a.rsplit("/", 1)[0]))}
+    sizes = {o.uri: o.size for o in s3files.list_objects(env.client("s3"), s3files.folder(a.rsplit("/", 2)[0]))}
     stats = client.get_query_execution(QueryExecutionId=q.id)["QueryExecution"]["Statistics"]
     assert stats["DataScannedInBytes"] == sizes[a] + sizes[b]
     assert (q.rows_scanned, q.files_scanned) == (5, 2)
@@ -62,8 +64,8 @@ def test_landing_audit_query_counts_products_of_registered_partitions_only(athen
 def test_results_page_with_a_header_row_first(athena):
     env, server, client, workgroup = athena
     for i in range(3):
-        put_landing_orders(env, HOUR1, "run-%d" % i, [1])
-    add_partition(env, HOUR1)
+        put_landing_orders(env, HOUR1 + "/run=run-%d" % i, "run-%d" % i, [1])
+        add_partition(env, HOUR1 + "/run=run-%d" % i)
     qid = client.start_query_execution(QueryString='SELECT run_id FROM "ecommerce-database"."orders" ORDER BY run_id',
                                        WorkGroup=workgroup)["QueryExecutionId"]
     athena_counts.wait_for_query(client, qid, sleep=_sleep)
@@ -80,7 +82,8 @@ def test_results_page_with_a_header_row_first(athena):
 def test_a_failing_query_reports_athenas_reason(athena):
     env, server, client, workgroup = athena
     with pytest.raises(athena_counts.AthenaQueryError) as err:
-        athena_counts.counts_per_run(client, "s3_staging", DATABASE, "staging_orders", workgroup, sleep=_sleep)
+        athena_counts.counts_per_run(client, "s3_staging", DATABASE, "staging_orders", workgroup,
+                                     [{"run_id": "run-a", "previous_run_id": ""}], sleep=_sleep)
     assert "FAILED" in str(err.value) and "staging_orders" in str(err.value)
 
 

@@ -12,9 +12,10 @@ from rehearsal.workflow import SHIM_DIR
 from .conftest import DATABASE, add_partition, put_landing_orders
 
 JOB = "orders_landing_to_staging"
-HOUR1 = "processing_date=2026-11-28/processing_hour=01"
-HOUR2 = "processing_date=2026-11-28/processing_hour=02"
-HOUR3 = "processing_date=2026-11-28/processing_hour=03"
+# landing folders: processing date, hour and run (one run's folder per hour)
+HOUR1 = "processing_date=2026-11-28/processing_hour=01/run=r1"
+HOUR2 = "processing_date=2026-11-28/processing_hour=02/run=r1"
+HOUR3 = "processing_date=2026-11-28/processing_hour=03/run=r1"
 
 
 @pytest.fixture
@@ -84,4 +85,4 @@ def test_an_empty_read_has_the_catalog_schema(job_run, spark):
     jr.init(JOB)
     df = jr.read_catalog(spark, DATABASE, "orders", "landing_orders")
     assert df.isEmpty()
-    assert df.columns == orders_schema.LANDING_COLUMNS + orders_schema.PARTITION_COLUMNS
+    assert df.columns == orders_schema.LANDING_COLUMNS + orders_schema.S3_PARTITION_COLUMNS

@@ -1,7 +1,9 @@
 """Whole workflow runs on the stand-ins, in order: a run before any data, a
 batch through every layer, a run with nothing new, data removed between
-steps by the ready hooks, and a retry after a job run died before its
-bookmark commit. Each layer is read back through the jobs' own audit code."""
+steps by the ready hooks, a late object of a closed run, and a retry after a
+job run died before its bookmark commit. Runs are closed as the run rotator
+closes them (its run-state records); each layer is read back through the
+jobs' own audit code."""
 from __future__ import annotations
 
 import audit_table
@@ -10,9 +12,21 @@ from rehearsal.workflow import LocalWorkflow, delete_redshift_staging_row, hide_
 
 from .conftest import put_landing_orders, reset_moto
 
-HOUR1 = "processing_date=2026-11-28/processing_hour=01"
-HOUR2 = "processing_date=2026-11-28/processing_hour=02"
-HOUR3 = "processing_date=2026-11-28/processing_hour=03"
+HOUR1 = "processing_date=2026-11-28/processing_hour=01/run=r-1"
+HOUR2 = "processing_date=2026-11-28/processing_hour=02/run=r-2"
+HOUR3 = "processing_date=2026-11-28/processing_hour=03/run=r-3"
+
+
+def close_run(wf, run_id, previous, opened):
+    """What the run rotator leaves when it closes run_id: its run#<id> record and the current item."""
+    table = wf.nodes["orders_landing_audit_load"].props["DefaultArguments"]["--run_state_table"]
+    ddb = wf.env.client("dynamodb")
+    record = {"pk": {"S": "run#" + run_id}, "run_id": {"S": run_id}, "next_run_id": {"S": opened},
+              "opened_at": {"S": "2026-11-28T00:00:00Z"}, "closed_at": {"S": "2026-11-28T04:00:00Z"}}
+    if previous:
+        record["previous_run_id"] = {"S": previous}
+    ddb.put_item(TableName=table, Item=record)
+    ddb.put_item(TableName=table, Item={"pk": {"S": "current"}, "run_id": {"S": opened}, "previous_run_id": {"S": run_id}})
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +67,7 @@ def test_1_a_run_before_any_data_succeeds(wf):
 def test_2_a_batch_reaches_every_layer(wf):
     put_landing_orders(wf.env, HOUR1, "r-1", [3, 1, 0, None])
     put_landing_orders(wf.env, HOUR1, "r-1", [2])
+    close_run(wf, "r-1", "", "r-2")
     steps = _run(wf, "wr_2")
     assert _counts(wf) == {layer: {"r-1": 6} for layer in audit_table.LAYERS}
     assert steps["orders_landing_to_staging"].work["rows_read"] == 5
@@ -63,18 +78,22 @@ def test_2_a_batch_reaches_every_layer(wf):
 
 
 def test_3_a_run_with_nothing_new_reads_nothing_new(wf):
+    put_landing_orders(wf.env, HOUR2, "r-2", [1], name="orders-firehose-open.parquet")  # r-2 is still open
     steps = _run(wf, "wr_3")
     for job in ("orders_landing_to_staging", "orders_s3_staging_to_redshift_staging"):
-        assert steps[job].work.get("objects_read", 0) == 0 and steps[job].work["objects_skipped_by_bookmark"] > 0
+        assert steps[job].work.get("objects_listed", 0) == 0 and steps[job].work.get("objects_read", 0) == 0
         assert steps[job].work["bookmark_committed"] == 1
-    assert steps["orders-landing-area-crawler"].work["partitions_added"] == 0
+    assert steps["orders-landing-area-crawler"].work["partitions_added"] == 1  # r-2's folder, from its event
+    assert steps["orders-staging-area-crawler"].work["objects_listed"] == 0  # no event: nothing listed
+    assert "r-2" not in _counts(wf)["s3_landing"]  # open: not counted
     assert _counts(wf)["redshift_final"] == {"r-1": 6}
 
 
 def test_4_hooks_remove_data_between_steps(wf):
-    put_landing_orders(wf.env, HOUR2, "r-2", [2, 2], name="orders-firehose-aa.parquet")
+    put_landing_orders(wf.env, HOUR2, "r-2", [2, 1], name="orders-firehose-aa.parquet")
     # The newest object (S3 times have whole seconds: the later key breaks the tie) is the one hidden.
     put_landing_orders(wf.env, HOUR2, "r-2", [1], name="orders-firehose-zz.parquet")
+    close_run(wf, "r-2", "r-1", "r-3")
     _run(wf, "wr_4", hooks={"before:orders_landing_to_staging": hide_landing_object,
                             "after:orders_s3_staging_to_redshift_staging": delete_redshift_staging_row})
     (hidden,) = wf.env.state["hidden_landing_objects"]
@@ -85,20 +104,23 @@ def test_4_hooks_remove_data_between_steps(wf):
     assert counts["s3_staging"]["r-1"] == 6
 
 
-def test_5_a_restored_object_is_read_by_the_next_run(wf):
-    restore_landing_objects(wf.env)  # a new modification time: new to the bookmark
-    _run(wf, "wr_5")
+def test_5_a_late_object_of_a_closed_run_recounts_it_in_every_layer(wf):
+    restore_landing_objects(wf.env)  # a new object of the closed run r-2, as a late delivery would be
+    steps = _run(wf, "wr_5")
+    assert steps["orders_landing_to_staging"].work["objects_read"] == 1  # the bookmark skips the rest
     counts = _counts(wf)
-    assert [counts[layer]["r-2"] for layer in audit_table.LAYERS] == [5, 5, 4, 4]
+    # The load and enrich replace r-2's rows from staging: the row the hook deleted is back too.
+    assert [counts[layer]["r-2"] for layer in audit_table.LAYERS] == [5, 5, 5, 5]
+    assert counts["s3_staging"]["r-1"] == 6
 
 
-@pytest.mark.xfail(strict=True, reason="orders_landing_to_staging appends: when a run dies after its write and before "
-                                       "job.commit(), Glue's retry reads the same landing files and appends them again")
-def test_6_a_retry_after_a_run_died_before_its_commit_does_not_duplicate_staging(wf):
+def test_6_a_retry_after_a_run_died_before_its_commit_counts_each_order_once(wf):
+    """The retry reads the same landing files and appends them to staging again;
+    the duplicate rule keeps the counts and the warehouse right."""
     put_landing_orders(wf.env, HOUR3, "r-3", [2])
+    close_run(wf, "r-3", "r-2", "r-4")
     wf.fail_next_commit("orders_landing_to_staging")
     steps = _run(wf, "wr_6")
     assert steps["orders_landing_to_staging"].attempts == 2
     counts = _counts(wf)
-    assert counts["redshift_staging"]["r-3"] == 2  # the Redshift load replaces by key
-    assert counts["s3_staging"]["r-3"] == 2
+    assert [counts[layer]["r-3"] for layer in audit_table.LAYERS] == [2, 2, 2, 2]

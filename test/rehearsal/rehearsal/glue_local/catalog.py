@@ -27,9 +27,13 @@ def find_table(glue, database: str, table: str) -> Optional[dict]:
         return None
 
 
-def get_partitions(glue, database: str, table: str) -> List[dict]:
+def get_partitions(glue, database: str, table: str, expression: str = "") -> List[dict]:
+    """The table's partitions; with an expression, only those the catalog
+    selects with it (GetPartitions' server-side filter)."""
     partitions: List[dict] = []
     kwargs = {"DatabaseName": database, "TableName": table}
+    if expression:
+        kwargs["Expression"] = expression
     while True:
         page = glue.get_partitions(**kwargs)
         partitions.extend(page.get("Partitions", []))

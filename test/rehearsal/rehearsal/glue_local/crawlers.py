@@ -4,6 +4,10 @@ Configuration), writing into moto's Glue catalog with boto3.
 
 What a crawler does here, as Glue does it:
 - lists every object under each target location (hidden `_`/`.` files skipped);
+  in S3 event mode (CRAWL_EVENT_MODE) only the first crawl does; later ones
+  drain the target's EventQueueArn (S3 notifications), list only the folders
+  the events name and delete the messages after the crawl (a message that is
+  no S3 event goes to DlqEventQueueArn); a crawl without events lists nothing;
 - reads the Parquet footer (schema, row count) of each file in the folders it
   crawls: every folder with CRAWL_EVERYTHING, only folders it has not crawled
   before with CRAWL_NEW_FOLDERS_ONLY (state in <work_dir>/glue/crawlers/);
@@ -21,7 +25,8 @@ import json
 import logging
 from collections import OrderedDict
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
+from urllib.parse import unquote_plus
 
 from . import catalog, s3files
 
@@ -40,7 +45,7 @@ class Crawl:
         self.work: Dict[str, int] = OrderedDict(
             objects_listed=0, folders_listed=0, folders_crawled=0, files_read=0, bytes_read=0,
             tables_created=0, tables_updated=0, partitions_added=0, schema_changes_logged=0,
-            partitions_missing_logged=0)
+            partitions_missing_logged=0, events_received=0)
         self.messages: List[str] = []
 
     def note(self, text: str) -> None:
@@ -75,11 +80,68 @@ def _columns(meta) -> List[Tuple[str, str]]:
     return [(f.name, catalog.arrow_to_hive(f.type)) for f in schema]
 
 
+EVENT_MODE = "CRAWL_EVENT_MODE"
+
+
+class TargetEvents:
+    """The S3 events of one target's queue, drained at the start of a crawl
+    and deleted only after the crawl succeeded (a failed crawl sees them again)."""
+
+    def __init__(self, sqs, target: dict, location: str):
+        self.sqs = sqs
+        self.url = _queue_url(sqs, target["EventQueueArn"])
+        self.dlq_url = _queue_url(sqs, target["DlqEventQueueArn"]) if target.get("DlqEventQueueArn") else None
+        self.bucket, self.base = s3files.split_uri(location)
+        self.receipts: List[str] = []
+        self.folders: "OrderedDict[str, None]" = OrderedDict()
+
+    def drain(self, crawl: Crawl) -> None:
+        while True:
+            msgs = self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
+                                            VisibilityTimeout=3600).get("Messages", [])
+            if not msgs:
+                return
+            for m in msgs:
+                crawl.work["events_received"] += 1
+                self.receipts.append(m["ReceiptHandle"])
+                try:
+                    body = json.loads(m["Body"])
+                except ValueError:
+                    body = None
+                records = body.get("Records") if isinstance(body, dict) else None
+                if records is None:
+                    if isinstance(body, dict) and body.get("Event") == "s3:TestEvent":
+                        continue  # S3 checking the destination
+                    if self.dlq_url:
+                        self.sqs.send_message(QueueUrl=self.dlq_url, MessageBody=m["Body"])
+                    crawl.note("message %s is no S3 event: set aside" % m.get("MessageId"))
+                    continue
+                for r in records:
+                    s3 = r.get("s3") or {}
+                    key = unquote_plus((s3.get("object") or {}).get("key", ""))
+                    if (s3.get("bucket") or {}).get("name") != self.bucket or not key.startswith(self.base):
+                        continue
+                    if s3files.hidden(key, self.base):
+                        continue
+                    rel = key[len(self.base):]
+                    self.folders[rel.rsplit("/", 1)[0] + "/" if "/" in rel else ""] = None
+
+    def delete(self) -> None:
+        for i in range(0, len(self.receipts), 10):
+            self.sqs.delete_message_batch(QueueUrl=self.url, Entries=[
+                {"Id": str(j), "ReceiptHandle": h} for j, h in enumerate(self.receipts[i:i + 10])])
+
+
+def _queue_url(sqs, arn: str) -> str:
+    parts = arn.split(":")
+    return sqs.get_queue_url(QueueName=parts[5], QueueOwnerAWSAccountId=parts[4])["QueueUrl"]
+
+
 class CrawlerStandIn:
-    def __init__(self, definition: dict, glue, s3, state_dir: Path):
+    def __init__(self, definition: dict, glue, s3, state_dir: Path, sqs=None):
         self.d = definition
         self.name = definition["Name"]
-        self.glue, self.s3 = glue, s3
+        self.glue, self.s3, self.sqs = glue, s3, sqs
         self.state_path = Path(state_dir) / (self.name + ".json")
         self.recrawl = (definition.get("RecrawlPolicy") or {}).get("RecrawlBehavior", "CRAWL_EVERYTHING")
         policy = definition.get("SchemaChangePolicy") or {}
@@ -105,31 +167,74 @@ class CrawlerStandIn:
         if not any(targets.get(k) for k in ("CatalogTargets", "S3Targets")):
             raise CrawlerError("%s: no CatalogTargets or S3Targets (other targets are not supported)" % self.name)
         state = self._load_state()
+        done: List[TargetEvents] = []
         for target in targets.get("CatalogTargets") or []:
             for table in target["Tables"]:
-                self._crawl_catalog_table(target["DatabaseName"], table, crawl)
+                location = s3files.folder(self._catalog_table(target["DatabaseName"], table)["StorageDescriptor"]["Location"])
+                events, folders = self._events(target, location, state, crawl)
+                self._crawl_catalog_table(target["DatabaseName"], table, crawl, folders)
+                done += [events] if events else []
         for target in targets.get("S3Targets") or []:
             if target.get("Exclusions"):
                 raise CrawlerError("%s: S3 target exclusions are not supported" % self.name)
-            self._crawl_s3_target(target["Path"], state, crawl)
+            events, folders = self._events(target, s3files.folder(target["Path"]), state, crawl)
+            self._crawl_s3_target(target["Path"], state, crawl, folders)
+            done += [events] if events else []
+        for events in done:
+            events.delete()
+        if self.recrawl == EVENT_MODE:
+            state["listed"] = True
         self._save_state(state)
         return crawl
 
-    # ---- catalog target: the declared table, partitions only --------------
-    def _crawl_catalog_table(self, database: str, name: str, crawl: Crawl) -> None:
+    def _events(self, target: dict, location: str, state: dict,
+                crawl: Crawl) -> Tuple[Optional[TargetEvents], Optional[List[str]]]:
+        """In event mode, the target's drained events and the folders they name;
+        folders None when the crawl lists the whole target: not in event mode, or
+        the first crawl (Glue lists everything once; the events drained then are
+        covered by that listing)."""
+        if self.recrawl != EVENT_MODE:
+            return None, None
+        if not target.get("EventQueueArn"):
+            raise CrawlerError("%s: CRAWL_EVENT_MODE needs the target's EventQueueArn" % self.name)
+        if self.sqs is None:
+            raise CrawlerError("%s: CRAWL_EVENT_MODE needs an SQS client" % self.name)
+        events = TargetEvents(self.sqs, target, location)
+        events.drain(crawl)
+        if not state.get("listed"):
+            crawl.note("first crawl: listing the whole target %s" % location)
+            return events, None
+        crawl.note("crawling %d folder(s) named by %d event message(s)" % (len(events.folders), len(events.receipts)))
+        return events, list(events.folders)
+
+    def _catalog_table(self, database: str, name: str) -> dict:
         table = catalog.find_table(self.glue, database, name)
         if table is None:
             raise CrawlerError("%s: catalog target table %s.%s does not exist" % (self.name, database, name))
+        return table
+
+    def _list(self, location: str, folders: Optional[List[str]]) -> List[s3files.S3Object]:
+        """Every object under location, or only those in the given folders (relative to it)."""
+        if folders is None:
+            return s3files.list_objects(self.s3, location)
+        objs: List[s3files.S3Object] = []
+        for rel in folders:
+            objs += [o for o in s3files.list_objects(self.s3, location + rel)
+                     if "/" not in o.key[len(s3files.split_uri(location + rel)[1]):]]
+        return objs
+
+    # ---- catalog target: the declared table, partitions only --------------
+    def _crawl_catalog_table(self, database: str, name: str, crawl: Crawl, folders: Optional[List[str]] = None) -> None:
+        table = self._catalog_table(database, name)
         location = s3files.folder(table["StorageDescriptor"]["Location"])
         bucket, base = s3files.split_uri(location)
-        objs = s3files.list_objects(self.s3, location)
+        objs = self._list(location, folders)
         crawl.work["objects_listed"] += len(objs)
         groups = _folders(objs, base)
         crawl.work["folders_listed"] += len(groups)
         keys = catalog.partition_keys(table)
         declared = [(c["Name"], c["Type"]) for c in table["StorageDescriptor"]["Columns"]]
         existing = {tuple(p["Values"]) for p in catalog.get_partitions(self.glue, database, name)}
-        # A catalog-target crawler may only crawl everything (Glue refuses incremental crawls for it).
         new_parts = []
         for rel, files in groups.items():
             crawl.work["folders_crawled"] += 1
@@ -149,7 +254,9 @@ class CrawlerStandIn:
                 existing.add(tuple(values))
         self._add_partitions(database, name, table, new_parts, crawl)
         present = {tuple(catalog.folder_partition_values(rel, keys) or ()) for rel in groups}
-        for values in existing - present:
+        # An event crawl knows only the folders its events name.
+        looked_at = existing if folders is None else {tuple(catalog.folder_partition_values(rel, keys) or ()) for rel in folders}
+        for values in (existing & looked_at) - present:
             crawl.work["partitions_missing_logged"] += 1
             crawl.note("partition %s has no objects any more: logged (DeleteBehavior %s)" % (list(values), self.delete_behavior))
 
@@ -172,20 +279,20 @@ class CrawlerStandIn:
             crawl.note("partition %s added to %s.%s (%s)" % (values, database, name, location))
 
     # ---- S3 target: the crawler's own table --------------------------------
-    def _crawl_s3_target(self, path: str, state: Dict[str, List[str]], crawl: Crawl) -> None:
+    def _crawl_s3_target(self, path: str, state: Dict[str, List[str]], crawl: Crawl, folders: Optional[List[str]] = None) -> None:
         database = self.d.get("DatabaseName")
         if not database:
             raise CrawlerError("%s: an S3 target needs the crawler's DatabaseName" % self.name)
         location = s3files.folder(path)
         bucket, base = s3files.split_uri(location)
         table_name = (self.d.get("TablePrefix") or "") + [p for p in base.split("/") if p][-1].lower()
-        objs = s3files.list_objects(self.s3, location)
+        objs = self._list(location, folders)
         crawl.work["objects_listed"] += len(objs)
         groups = _folders(objs, base)
         crawl.work["folders_listed"] += len(groups)
         table = catalog.find_table(self.glue, database, table_name)
         crawled = set(state.get(location, [])) if table is not None else set()
-        if self.recrawl == "CRAWL_NEW_FOLDERS_ONLY":
+        if self.recrawl == "CRAWL_NEW_FOLDERS_ONLY" or (self.recrawl == EVENT_MODE and folders is None):
             todo = OrderedDict((rel, files) for rel, files in groups.items() if rel not in crawled)
         else:
             todo = groups

@@ -28,6 +28,9 @@ class CatalogRead:
     table: str
     context: str
     partitions: int = 0
+    # partitions in the catalog before push_down_predicate chose some (Glue
+    # lists them all and filters them in the job)
+    partitions_in_catalog: int = 0
     objects_listed: int = 0
     objects_read: int = 0
     bytes_read: int = 0
@@ -81,18 +84,25 @@ class JobRun:
     # ---- GlueContext.create_dynamic_frame.from_catalog --------------------
     def read_catalog(self, spark, database: str, table_name: str, context: str = "",
                      push_down_predicate: str = "", additional_options: Optional[dict] = None):
-        if push_down_predicate:
-            raise NotImplementedError("push_down_predicate is not supported by the local Glue adapter")
         table = catalog.get_table(self.glue, database, table_name)
         fmt = catalog.classification(table)
         if fmt != "parquet":
             raise NotImplementedError("table %s.%s is %r; the local Glue adapter reads Parquet only" % (database, table_name, fmt))
         keys = catalog.partition_keys(table)
+        # catalogPartitionPredicate: the catalog returns only the matching
+        # partitions; push_down_predicate: the job filters what it got.
+        server_side = (additional_options or {}).get("catalogPartitionPredicate", "")
         if keys:
-            parts = [(p["Values"], p["StorageDescriptor"]["Location"]) for p in catalog.get_partitions(self.glue, database, table_name)]
+            parts = [(p["Values"], p["StorageDescriptor"]["Location"])
+                     for p in catalog.get_partitions(self.glue, database, table_name, server_side)]
         else:
+            if push_down_predicate or server_side:
+                raise ValueError("push_down_predicate on %s.%s, which has no partition keys" % (database, table_name))
             parts = [([], table["StorageDescriptor"]["Location"])]
-        read = CatalogRead(database, table_name, context, partitions=len(parts))
+        listed = len(parts)
+        if push_down_predicate:
+            parts = select_partitions(spark, keys, parts, push_down_predicate)
+        read = CatalogRead(database, table_name, context, partitions=len(parts), partitions_in_catalog=listed)
 
         use_bookmark = bool(context) and self.initialized and self.bookmark_option in (BOOKMARK_ENABLE, BOOKMARK_PAUSE)
         seen = dict(self._state["contexts"].get(context, {}).get("files", {})) if use_bookmark else {}
@@ -134,6 +144,20 @@ class JobRun:
                  database, table_name, context, read.partitions, read.objects_listed, read.objects_read,
                  read.objects_skipped_by_bookmark)
         return result
+
+
+def select_partitions(spark, keys: List[str], parts: list, predicate: str) -> list:
+    """The partitions whose values satisfy push_down_predicate, a Spark SQL
+    expression over the partition columns (all strings, as Glue gives them
+    to the predicate)."""
+    if not parts:
+        return []
+    from pyspark.sql import types as T
+
+    schema = T.StructType([T.StructField("__i", T.IntegerType())] + [T.StructField(k, T.StringType()) for k in keys])
+    rows = [tuple([i] + [str(v) for v in values]) for i, (values, _) in enumerate(parts)]
+    chosen = {r["__i"] for r in spark.createDataFrame(rows, schema).where(predicate).select("__i").collect()}
+    return [p for i, p in enumerate(parts) if i in chosen]
 
 
 _current: Optional[JobRun] = None
