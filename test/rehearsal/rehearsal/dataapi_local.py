@@ -28,7 +28,6 @@ import decimal
 import io
 import logging
 import re
-import sys
 import threading
 import time
 import uuid
@@ -36,10 +35,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from . import local_http
-from .env import REPO
+from .env import glue_script_tests_on_path
 from .glue_local import s3files
 
-sys.path.insert(0, str(REPO / "glue-scripts" / "tests"))
+glue_script_tests_on_path()
 from pg_dialect import to_postgres  # noqa: E402 - the tests' one Redshift-to-PostgreSQL rule
 
 log = logging.getLogger(__name__)
