@@ -77,41 +77,19 @@ class Query:
 def _athena_type(dt) -> Dict[str, Any]:
     from pyspark.sql import types as T
 
-    info: Dict[str, Any] = {"Precision": 0, "Scale": 0}
-    if isinstance(dt, T.StringType):
-        name, info["Precision"] = "varchar", 2147483647
-    elif isinstance(dt, T.LongType):
-        name, info["Precision"] = "bigint", 19
-    elif isinstance(dt, T.IntegerType):
-        name, info["Precision"] = "integer", 10
-    elif isinstance(dt, T.ShortType):
-        name = "smallint"
-    elif isinstance(dt, T.ByteType):
-        name = "tinyint"
-    elif isinstance(dt, T.DoubleType):
-        name, info["Precision"] = "double", 17
-    elif isinstance(dt, T.FloatType):
-        name = "float"
-    elif isinstance(dt, T.BooleanType):
-        name = "boolean"
-    elif isinstance(dt, T.DecimalType):
-        name, info["Precision"], info["Scale"] = "decimal", dt.precision, dt.scale
-    elif isinstance(dt, (T.TimestampType, T.TimestampNTZType)):
-        name, info["Precision"], info["Scale"] = "timestamp", 3, 0
-    elif isinstance(dt, T.DateType):
-        name = "date"
-    elif isinstance(dt, T.ArrayType):
-        name = "array"
-    elif isinstance(dt, T.StructType):
-        name = "row"
-    elif isinstance(dt, T.MapType):
-        name = "map"
-    elif isinstance(dt, T.BinaryType):
-        name = "varbinary"
-    else:
-        name = dt.simpleString()
-    info["Type"] = name
-    return info
+    # (Spark type, Athena's name, its Precision) of the types without parameters
+    plain = ((T.StringType, "varchar", 2147483647), (T.LongType, "bigint", 19), (T.IntegerType, "integer", 10),
+             (T.ShortType, "smallint", 0), (T.ByteType, "tinyint", 0), (T.DoubleType, "double", 17),
+             (T.FloatType, "float", 0), (T.BooleanType, "boolean", 0), (T.DateType, "date", 0),
+             (T.ArrayType, "array", 0), (T.StructType, "row", 0), (T.MapType, "map", 0), (T.BinaryType, "varbinary", 0))
+    for spark_type, name, precision in plain:
+        if isinstance(dt, spark_type):
+            return {"Precision": precision, "Scale": 0, "Type": name}
+    if isinstance(dt, T.DecimalType):
+        return {"Precision": dt.precision, "Scale": dt.scale, "Type": "decimal"}
+    if isinstance(dt, (T.TimestampType, T.TimestampNTZType)):
+        return {"Precision": 3, "Scale": 0, "Type": "timestamp"}
+    return {"Precision": 0, "Scale": 0, "Type": dt.simpleString()}
 
 
 def render(value: Any) -> Optional[str]:

@@ -128,27 +128,34 @@ def parse_hive_type(s: str):
 
     pos = 0
 
-    def ident() -> str:
+    def token(pattern: str, wanted: str) -> str:
         nonlocal pos
-        m = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*").match(s, pos)
+        m = re.compile(r"\s*(" + pattern + r")\s*").match(s, pos)
         if not m:
-            raise ValueError(f"bad Hive type {s!r} at {pos}")
+            raise ValueError(f"bad Hive type {s!r}{wanted} at {pos}")
         pos = m.end()
         return m.group(1)
 
+    def ident() -> str:
+        return token(r"[A-Za-z_][A-Za-z0-9_]*", "")
+
+    def ident_num() -> int:
+        return int(token(r"\d+", ": number expected"))
+
+    def past_spaces(p: int) -> int:
+        while p < len(s) and s[p] == " ":
+            p += 1
+        return p
+
     def expect(ch: str) -> None:
         nonlocal pos
-        while pos < len(s) and s[pos] == " ":
-            pos += 1
+        pos = past_spaces(pos)
         if not s.startswith(ch, pos):
             raise ValueError(f"bad Hive type {s!r}: expected {ch!r} at {pos}")
         pos += len(ch)
 
     def peek(ch: str) -> bool:
-        p = pos
-        while p < len(s) and s[p] == " ":
-            p += 1
-        return s.startswith(ch, p)
+        return s.startswith(ch, past_spaces(pos))
 
     def typ():
         name = ident().lower()
@@ -197,14 +204,6 @@ def parse_hive_type(s: str):
             expect(">")
             return pa.struct(fields)
         raise ValueError(f"unsupported Hive type {name!r} in {s!r}")
-
-    def ident_num() -> int:
-        nonlocal pos
-        m = re.compile(r"\s*(\d+)\s*").match(s, pos)
-        if not m:
-            raise ValueError(f"bad Hive type {s!r}: number expected at {pos}")
-        pos = m.end()
-        return int(m.group(1))
 
     t = typ()
     if s[pos:].strip():
