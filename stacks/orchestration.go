@@ -409,11 +409,7 @@ func (o *orchestration) addS3Jobs() {
 			"--staging_path":  jsii.String(stagingOrders.uri()),
 			"--manifest_path": jsii.String(o.manifestPath()),
 		}))
-	o.grantManifestRead(toStaging.Role)
-	grantCatalogRead(toStaging.Role, n.Database, n.LandingTable)
-	grantPrefixRead(toStaging.Role, o.LandingBucket, landingOrders.prefix)
-	grantPrefixRead(toStaging.Role, o.StagingBucket, stagingOrders.prefix)
-	grantPrefixWrite(toStaging.Role, o.StagingBucket, stagingOrders.prefix)
+	o.grantRunsMove(toStaging.Role, n.LandingTable, landingOrders, stagingOrders)
 
 	o.athenaAudit("StagingAuditJob", n.StagingAuditJob,
 		"Counts the rows per run id in the S3 staging area into the audit table",
@@ -476,6 +472,17 @@ func (o *orchestration) grantManifestRead(role awsiam.IRole) {
 	grantPrefixRead(role, o.StagingBucket, config.ManifestPrefix)
 }
 
+// grantRunsMove lets a job move the manifest's runs of a catalogued table
+// from its area into the next one: read the manifest, the table's catalog
+// entry and its area, and read and write the area it moves them into.
+func (o *orchestration) grantRunsMove(role awsiam.IRole, table string, from, into bucketPrefix) {
+	o.grantManifestRead(role)
+	grantCatalogRead(role, o.names.Database, table)
+	grantPrefixRead(role, from.bucket, from.prefix)
+	grantPrefixRead(role, into.bucket, into.prefix)
+	grantPrefixWrite(role, into.bucket, into.prefix)
+}
+
 // manifestPath is the folder of the workflow runs' manifests.
 func (o *orchestration) manifestPath() string {
 	return s3URI(o.StagingBucket, config.ManifestPrefix)
@@ -519,11 +526,7 @@ func (o *orchestration) addWarehouseJobs() {
 			"--ddl_sql_uri":   ddl.S3ObjectUrl(),
 			"--manifest_path": jsii.String(o.manifestPath()),
 		})))
-	o.grantManifestRead(toRedshift.Role)
-	grantCatalogRead(toRedshift.Role, n.Database, n.StagingTable)
-	grantPrefixRead(toRedshift.Role, o.StagingBucket, stagingOrders.prefix)
-	grantPrefixRead(toRedshift.Role, o.StagingBucket, copyArea.prefix)
-	grantPrefixWrite(toRedshift.Role, o.StagingBucket, copyArea.prefix)
+	o.grantRunsMove(toRedshift.Role, n.StagingTable, stagingOrders, copyArea)
 	t.GrantDataAPI(toRedshift.Role)
 	acknowledgeSecretArn(toRedshift)
 	ddl.GrantRead(toRedshift.Role)

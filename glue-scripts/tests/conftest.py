@@ -3,13 +3,10 @@ throwaway PostgreSQL 15 for Redshift's SQL. Both are started on 127.0.0.1
 free ports and stopped by PID / data directory when the session ends."""
 from __future__ import annotations
 
-import glob
 import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 import pytest
@@ -98,42 +95,13 @@ def dynamodb(dynalite_endpoint):
     client.delete_table(TableName=AUDIT_TABLE)
 
 
-def _postgres_bin() -> str:
-    found = sorted(glob.glob("/usr/lib/postgresql/15/bin")) or sorted(glob.glob("/usr/lib/postgresql/*/bin"))
-    if not found:
-        pytest.fail("PostgreSQL server binaries missing: run `make system-tools`")
-    return found[-1]
-
-
 @pytest.fixture(scope="session")
 def postgres_dsn():
-    """A throwaway PostgreSQL cluster; as root it runs as the `postgres` user (initdb refuses root)."""
-    bindir = _postgres_bin()
-    base = tempfile.mkdtemp(prefix="glue-scripts-pg-")
-    data, sockets, logfile = os.path.join(base, "data"), os.path.join(base, "sock"), os.path.join(base, "server.log")
-    os.mkdir(sockets)
-    prefix = []
-    if os.geteuid() == 0:
-        prefix = ["runuser", "-u", "postgres", "--"]
-        shutil.chown(base, "postgres")
-        shutil.chown(sockets, "postgres")
-    port = free_port()
+    """A throwaway PostgreSQL cluster for the session."""
+    from pg_cluster import postgres_cluster
 
-    def pg(*args):
-        subprocess.run(prefix + list(args), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-    try:
-        pg(os.path.join(bindir, "initdb"), "-D", data, "-A", "trust", "-U", "postgres",
-           "--no-sync", "-E", "UTF8", "--locale", "C")
-        pg(os.path.join(bindir, "pg_ctl"), "-D", data, "-l", logfile, "-w", "-t", "60", "start", "-o",
-           "-k %s -p %d -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off "
-           "-c synchronous_commit=off -c TimeZone=UTC" % (sockets, port))
-        yield "host=127.0.0.1 port=%d user=postgres dbname=postgres" % port
-    finally:
-        if os.path.exists(os.path.join(data, "postmaster.pid")):
-            subprocess.run(prefix + [os.path.join(bindir, "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        shutil.rmtree(base, ignore_errors=True)
+    with postgres_cluster("glue-scripts-pg-") as dsn:
+        yield dsn
 
 
 @pytest.fixture

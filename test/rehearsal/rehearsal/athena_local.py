@@ -26,9 +26,7 @@ import threading
 import time
 import traceback
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, List, Optional
 
 from . import local_http
@@ -50,10 +48,8 @@ SESSION_CONF = {
 }
 
 
-class AthenaError(Exception):
-    def __init__(self, code: str, message: str, status: int = 400):
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
+class AthenaError(local_http.ServiceError):
+    pass
 
 
 @dataclass
@@ -81,41 +77,19 @@ class Query:
 def _athena_type(dt) -> Dict[str, Any]:
     from pyspark.sql import types as T
 
-    info: Dict[str, Any] = {"Precision": 0, "Scale": 0}
-    if isinstance(dt, T.StringType):
-        name, info["Precision"] = "varchar", 2147483647
-    elif isinstance(dt, T.LongType):
-        name, info["Precision"] = "bigint", 19
-    elif isinstance(dt, T.IntegerType):
-        name, info["Precision"] = "integer", 10
-    elif isinstance(dt, T.ShortType):
-        name = "smallint"
-    elif isinstance(dt, T.ByteType):
-        name = "tinyint"
-    elif isinstance(dt, T.DoubleType):
-        name, info["Precision"] = "double", 17
-    elif isinstance(dt, T.FloatType):
-        name = "float"
-    elif isinstance(dt, T.BooleanType):
-        name = "boolean"
-    elif isinstance(dt, T.DecimalType):
-        name, info["Precision"], info["Scale"] = "decimal", dt.precision, dt.scale
-    elif isinstance(dt, (T.TimestampType, T.TimestampNTZType)):
-        name, info["Precision"], info["Scale"] = "timestamp", 3, 0
-    elif isinstance(dt, T.DateType):
-        name = "date"
-    elif isinstance(dt, T.ArrayType):
-        name = "array"
-    elif isinstance(dt, T.StructType):
-        name = "row"
-    elif isinstance(dt, T.MapType):
-        name = "map"
-    elif isinstance(dt, T.BinaryType):
-        name = "varbinary"
-    else:
-        name = dt.simpleString()
-    info["Type"] = name
-    return info
+    # (Spark type, Athena's name, its Precision) of the types without parameters
+    plain = ((T.StringType, "varchar", 2147483647), (T.LongType, "bigint", 19), (T.IntegerType, "integer", 10),
+             (T.ShortType, "smallint", 0), (T.ByteType, "tinyint", 0), (T.DoubleType, "double", 17),
+             (T.FloatType, "float", 0), (T.BooleanType, "boolean", 0), (T.DateType, "date", 0),
+             (T.ArrayType, "array", 0), (T.StructType, "row", 0), (T.MapType, "map", 0), (T.BinaryType, "varbinary", 0))
+    for spark_type, name, precision in plain:
+        if isinstance(dt, spark_type):
+            return {"Precision": precision, "Scale": 0, "Type": name}
+    if isinstance(dt, T.DecimalType):
+        return {"Precision": dt.precision, "Scale": dt.scale, "Type": "decimal"}
+    if isinstance(dt, (T.TimestampType, T.TimestampNTZType)):
+        return {"Precision": 3, "Scale": 0, "Type": "timestamp"}
+    return {"Precision": 0, "Scale": 0, "Type": dt.simpleString()}
 
 
 def render(value: Any) -> Optional[str]:
@@ -169,13 +143,19 @@ def scan_metrics(df) -> Dict[str, int]:
     return totals
 
 
-class AthenaLocal:
+class AthenaLocal(local_http.JsonService):
     """The server. `session` is a Spark session (a child session is made
     with SESSION_CONF); `glue`/`s3` are boto3 clients on moto; `workgroups`
     maps a workgroup name to {"OutputLocation": uri, "Enforce": bool}."""
 
+    name = "athena-local"
+    title = "the local Athena"
+    target_prefix = "AmazonAthena."
+    error = AthenaError
+
     def __init__(self, session, glue, s3, workgroups: Dict[str, Dict[str, Any]],
                  on_query: Optional[Callable[[Query], None]] = None):
+        super().__init__()
         self.session = session.newSession()
         for k, v in SESSION_CONF.items():
             self.session.conf.set(k, v)
@@ -186,19 +166,6 @@ class AthenaLocal:
         self.queries: Dict[str, Query] = {}
         self.context: Optional[tuple] = None
         self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="athena-local")
-        self._server: Optional[ThreadingHTTPServer] = None
-        self.url: Optional[str] = None
-
-    # ---- server -------------------------------------------------------------
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        self._server, self.url = local_http.serve(_make_handler(self), "athena-local-http", host, port)
-        return self.url
-
-    def stop(self) -> None:
-        local_http.shutdown(self._server)
-        self._server = None
-        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def warm_up(self) -> float:
         """Mirrors the catalog once and runs a small aggregate, so the JVM's first
@@ -210,17 +177,14 @@ class AthenaLocal:
         return time.monotonic() - started
 
     # ---- operations -----------------------------------------------------------
-    def dispatch(self, op: str, body: Dict[str, Any]) -> Dict[str, Any]:
-        handler = {
+    def operations(self):
+        return {
             "StartQueryExecution": self.start_query_execution,
             "GetQueryExecution": self.get_query_execution,
             "GetQueryResults": self.get_query_results,
             "StopQueryExecution": self.stop_query_execution,
             "GetWorkGroup": self.get_work_group,
-        }.get(op)
-        if handler is None:
-            raise AthenaError("UnknownOperationException", "operation %s is not supported by the local Athena" % op)
-        return handler(body)
+        }
 
     def start_query_execution(self, body):
         sql = body.get("QueryString")
@@ -355,32 +319,3 @@ def _reason(err: Exception) -> str:
     first = text.strip().split("\n\tat ")[0].strip()
     return first[:4000] or type(err).__name__
 
-
-def _make_handler(server: AthenaLocal):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, fmt, *args):  # quiet
-            log.debug("athena-local: " + fmt, *args)
-
-        def do_POST(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b"{}"
-            target = self.headers.get("X-Amz-Target", "")
-            op = target.split(".", 1)[1] if target.startswith("AmazonAthena.") else ""
-            try:
-                body = json.loads(raw or b"{}")
-                out, status = server.dispatch(op, body), 200
-            except AthenaError as err:
-                out, status = {"__type": err.code, "Message": err.message}, err.status
-            except Exception as err:  # noqa: BLE001 - the caller sees the server's own failure
-                out, status = {"__type": "InternalServerException", "Message": "%s: %s" % (type(err).__name__, err)}, 500
-            data = json.dumps(out).encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/x-amz-json-1.1")
-            self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    return Handler

@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass
 
 from .lambda_rie import FunctionError, Lambda
+from .poller import Poller
 
 
 def event_pattern(pattern: dict):
@@ -87,18 +88,15 @@ class StreamStats:
     get_records_calls: int = 0
 
 
-class AuditStream:
+class AuditStream(Poller):
     def __init__(self, env, poll: float = 0.25):
+        # A batch read is delivered at once (no pause while busy), as Lambda does.
+        super().__init__("audit stream poller", poll, busy_pause=0, settle=poll * 2)
         self.env = env
         self.s = MappingSettings.from_templates(env)
         self.patterns = [event_pattern(f) for f in self.s.filters]
         self.scanner = Lambda(env, "audit", self.s.function_logical_id, "lambdas/auditscanner")
-        self.poll = poll
         self.stats = StreamStats()
-        self.failure: BaseException | None = None
-        self._stop = threading.Event()
-        self._idle = threading.Event()
-        self._thread: threading.Thread | None = None
         self._iters: dict[str, str | None] = {}
         self._pending: dict[str, list[dict]] = {}
         self._attempts: dict[str, int] = {}
@@ -115,14 +113,11 @@ class AuditStream:
             self.scanner.start()
             step.note(f"batch {self.s.batch_size}, {len(self.s.filters)} filter(s), report item failures "
                       f"{self.s.report_item_failures}, bisect {self.s.bisect}, {self.s.max_retries} retries")
-        self._thread = threading.Thread(target=self._run, daemon=True, name="audit-stream")
-        self._thread.start()
+        self._start_polling("audit-stream")
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(30)
+        self._stop_polling()
         self.scanner.stop()
 
     def _shards(self, streams) -> None:
@@ -135,28 +130,24 @@ class AuditStream:
                 self._pending[sid] = []
                 self._attempts[sid] = 0
 
-    def _run(self) -> None:
-        try:
-            streams, sqs = self.env.client("dynamodbstreams"), self.env.client("sqs")
-            last_shard_check = 0.0
-            while not self._stop.is_set():
-                if time.monotonic() - last_shard_check > 5:
-                    self._shards(streams)
-                    last_shard_check = time.monotonic()
-                busy = False
-                for sid in list(self._iters):
-                    busy |= self._read(streams, sid)
-                    if self._pending[sid]:
-                        busy = True
-                        self._deliver(sid, sqs)
-                if busy:
-                    self._idle.clear()
-                else:
-                    self._idle.set()
-                    self._stop.wait(self.poll)
-        except BaseException as e:
-            self.failure = e
-            self._idle.set()
+    def _rounds(self):
+        streams, sqs = self.env.client("dynamodbstreams"), self.env.client("sqs")
+        last_shard_check = 0.0
+
+        def poll_once() -> bool:
+            nonlocal last_shard_check
+            if time.monotonic() - last_shard_check > 5:
+                self._shards(streams)
+                last_shard_check = time.monotonic()
+            busy = False
+            for sid in list(self._iters):
+                busy |= self._read(streams, sid)
+                if self._pending[sid]:
+                    busy = True
+                    self._deliver(sid, sqs)
+            return not busy
+
+        return poll_once
 
     def _read(self, streams, sid: str) -> bool:
         it = self._iters[sid]
@@ -249,16 +240,7 @@ class AuditStream:
         sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))
 
     def drain(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        time.sleep(self.poll * 2)
-        while time.monotonic() < deadline:
-            if self.failure:
-                raise RuntimeError(f"audit stream poller failed: {self.failure!r}") from self.failure
-            if self._idle.wait(0.2):
-                time.sleep(self.poll * 2)
-                if self._idle.is_set():
-                    return
-        raise TimeoutError("audit stream did not drain")
+        super().drain(timeout)
 
 
 @dataclass

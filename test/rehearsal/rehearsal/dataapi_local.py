@@ -26,23 +26,19 @@ import base64
 import datetime
 import decimal
 import io
-import json
 import logging
 import re
-import sys
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from . import local_http
-from .env import REPO
+from .env import glue_script_tests_on_path
 from .glue_local import s3files
 
-sys.path.insert(0, str(REPO / "glue-scripts" / "tests"))
+glue_script_tests_on_path()
 from pg_dialect import to_postgres  # noqa: E402 - the tests' one Redshift-to-PostgreSQL rule
 
 log = logging.getLogger(__name__)
@@ -62,10 +58,8 @@ _STATS_SQL = ("SELECT relid, schemaname, relname, seq_tup_read, COALESCE(idx_tup
               "FROM pg_stat_xact_user_tables")
 
 
-class DataApiError(Exception):
-    def __init__(self, code: str, message: str, status: int = 400):
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
+class DataApiError(local_http.ServiceError):
+    pass
 
 
 class StatementFailed(Exception):
@@ -142,15 +136,21 @@ def _pg_error(err) -> str:
     return "ERROR: " + (primary or str(err).strip().split("\n")[0])
 
 
-class DataApiLocal:
+class DataApiLocal(local_http.JsonService):
     """`pg_dsn` reaches the PostgreSQL server (any database); `s3` is a boto3
     client on moto (for COPY); `workgroups`/`clusters` and `databases` are
     the targets the templates declare, `secrets` the secret ARNs the
     warehouse accepts, `copy_roles` the IAM roles its namespace may assume."""
 
+    name = "dataapi-local"
+    title = "the local Data API"
+    target_prefix = "RedshiftData."
+    error = DataApiError
+
     def __init__(self, pg_dsn: str, s3, workgroups: Sequence[str] = (), clusters: Sequence[str] = (),
                  databases: Sequence[str] = ("dev",), secrets: Sequence[str] = (), copy_roles: Sequence[str] = (),
                  on_statement: Optional[Callable[[Statement], None]] = None):
+        super().__init__()
         self.pg_dsn = pg_dsn
         self.s3 = s3
         self.workgroups, self.clusters = set(workgroups), set(clusters)
@@ -159,9 +159,6 @@ class DataApiLocal:
         self.on_statement = on_statement
         self.statements: Dict[str, Statement] = {}
         self.context: Optional[tuple] = None
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dataapi-local")
-        self._server: Optional[ThreadingHTTPServer] = None
-        self.url: Optional[str] = None
 
     # ---- databases ----------------------------------------------------------
     def dsn(self, database: str) -> str:
@@ -186,27 +183,18 @@ class DataApiLocal:
     # ---- server ---------------------------------------------------------------
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         self.create_databases()
-        self._server, self.url = local_http.serve(_make_handler(self), "dataapi-local-http", host, port)
-        return self.url
-
-    def stop(self) -> None:
-        local_http.shutdown(self._server)
-        self._server = None
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        return super().start(host, port)
 
     # ---- operations -------------------------------------------------------------
-    def dispatch(self, op: str, body: Dict[str, Any]) -> Dict[str, Any]:
-        handler = {
+    def operations(self):
+        return {
             "ExecuteStatement": self.execute_statement,
             "BatchExecuteStatement": self.batch_execute_statement,
             "DescribeStatement": self.describe_statement,
             "GetStatementResult": self.get_statement_result,
             "ListStatements": self.list_statements,
             "CancelStatement": self.cancel_statement,
-        }.get(op)
-        if handler is None:
-            raise DataApiError("UnknownOperationException", "operation %s is not supported by the local Data API" % op)
-        return handler(body)
+        }
 
     def _check_target(self, body) -> None:
         wg, cluster = body.get("WorkgroupName"), body.get("ClusterIdentifier")
@@ -488,31 +476,3 @@ class DataApiLocal:
         sub.result_rows = rows
         sub.work.update(copy_files=files, copy_rows=rows, copy_bytes=size)
 
-
-def _make_handler(server: DataApiLocal):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, fmt, *args):
-            log.debug("dataapi-local: " + fmt, *args)
-
-        def do_POST(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b"{}"
-            target = self.headers.get("X-Amz-Target", "")
-            op = target.split(".", 1)[1] if target.startswith("RedshiftData.") else ""
-            try:
-                out, status = server.dispatch(op, json.loads(raw or b"{}")), 200
-            except DataApiError as err:
-                out, status = {"__type": err.code, "Message": err.message}, err.status
-            except Exception as err:  # noqa: BLE001
-                out, status = {"__type": "InternalServerException", "Message": "%s: %s" % (type(err).__name__, err)}, 500
-            data = json.dumps(out, default=str).encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/x-amz-json-1.1")
-            self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    return Handler

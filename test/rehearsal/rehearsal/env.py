@@ -25,6 +25,15 @@ ACCOUNT = "000000000000"
 REGION = "eu-west-1"
 
 
+def glue_script_tests_on_path() -> None:
+    """Puts glue-scripts/tests on sys.path: the rehearsal's warehouse is the
+    Glue-script tests' one, the same PostgreSQL cluster (pg_cluster) and the
+    same Redshift-to-PostgreSQL rule (pg_dialect)."""
+    path = str(REPO / "glue-scripts" / "tests")
+    if path not in sys.path:
+        sys.path.insert(0, path)
+
+
 class Metrics:
     """Work figures per run and step: metrics.add(run_key, step, objects_read=3, rows_read=120).
 

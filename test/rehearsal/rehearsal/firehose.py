@@ -24,6 +24,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from .lambda_rie import FunctionError, Lambda
+from .poller import Poller
 
 UTC = dt.timezone.utc
 
@@ -127,27 +128,34 @@ def parse_hive_type(s: str):
 
     pos = 0
 
-    def ident() -> str:
+    def token(pattern: str, wanted: str) -> str:
         nonlocal pos
-        m = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*").match(s, pos)
+        m = re.compile(r"\s*(" + pattern + r")\s*").match(s, pos)
         if not m:
-            raise ValueError(f"bad Hive type {s!r} at {pos}")
+            raise ValueError(f"bad Hive type {s!r}{wanted} at {pos}")
         pos = m.end()
         return m.group(1)
 
+    def ident() -> str:
+        return token(r"[A-Za-z_][A-Za-z0-9_]*", "")
+
+    def ident_num() -> int:
+        return int(token(r"\d+", ": number expected"))
+
+    def past_spaces(p: int) -> int:
+        while p < len(s) and s[p] == " ":
+            p += 1
+        return p
+
     def expect(ch: str) -> None:
         nonlocal pos
-        while pos < len(s) and s[pos] == " ":
-            pos += 1
+        pos = past_spaces(pos)
         if not s.startswith(ch, pos):
             raise ValueError(f"bad Hive type {s!r}: expected {ch!r} at {pos}")
         pos += len(ch)
 
     def peek(ch: str) -> bool:
-        p = pos
-        while p < len(s) and s[p] == " ":
-            p += 1
-        return s.startswith(ch, p)
+        return s.startswith(ch, past_spaces(pos))
 
     def typ():
         name = ident().lower()
@@ -196,14 +204,6 @@ def parse_hive_type(s: str):
             expect(">")
             return pa.struct(fields)
         raise ValueError(f"unsupported Hive type {name!r} in {s!r}")
-
-    def ident_num() -> int:
-        nonlocal pos
-        m = re.compile(r"\s*(\d+)\s*").match(s, pos)
-        if not m:
-            raise ValueError(f"bad Hive type {s!r}: number expected at {pos}")
-        pos = m.end()
-        return int(m.group(1))
 
     t = typ()
     if s[pos:].strip():
@@ -437,10 +437,13 @@ class FirehoseStats:
     errors: list = field(default_factory=list)
 
 
-class Firehose:
+class Firehose(Poller):
     def __init__(self, env, scale: Scale | None = None):
         self.env = env
         self.scale = scale or Scale()
+        # Firehose reads each shard at its own pace, busy or not; idle holds
+        # over two polls in a row: nothing read, both buffers empty.
+        super().__init__("firehose stand-in", self.scale.poll, busy_pause=self.scale.poll, settle=self.scale.poll * 1.5)
         self.s = FirehoseSettings.from_templates(env)
         import pyarrow as pa
 
@@ -455,11 +458,7 @@ class Firehose:
         # S3 buffers: one per partition (the partition keys' values) with
         # dynamic partitioning, else the one under the key ().
         self._dest: dict[tuple, _DestBuffer] = {}
-        self._stop = threading.Event()
-        self._idle = threading.Event()
-        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self.failure: BaseException | None = None
         self.fail_next_invocations = 0  # tests: make the next N invocations fail as a Lambda error would
 
     # lifecycle
@@ -471,40 +470,31 @@ class Firehose:
         for sh in kinesis.list_shards(StreamName=self.s.stream_name)["Shards"]:
             self._iterators[sh["ShardId"]] = kinesis.get_shard_iterator(
                 StreamName=self.s.stream_name, ShardId=sh["ShardId"], ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-        self._thread = threading.Thread(target=self._run, name="firehose", daemon=True)
-        self._thread.start()
+        self._start_polling("firehose")
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(30)
+        self._stop_polling()
         self.transformer.stop()
 
-    def _run(self) -> None:
+    def _rounds(self):
         kinesis = self.env.client("kinesis")
         s3 = self.env.client("s3")
-        try:
-            while not self._stop.is_set():
-                got = self._poll(kinesis)
-                now = time.monotonic()
-                with self._lock:
-                    if self._proc_buf and (self._proc_bytes >= self.s.processor_mib * 1024 * 1024
-                                           or now - self._proc_first >= self.scale.processor_interval):
-                        self._process(s3)
-                    for part, buf in list(self._dest.items()):
-                        if (buf.bytes >= self.s.dest_mib * 1024 * 1024
-                                or now - buf.first >= self.scale.destination_interval):
-                            self._deliver(s3, part)
-                    idle = not got and not self._proc_buf and not self._dest
-                if idle:
-                    self._idle.set()
-                else:
-                    self._idle.clear()
-                self._stop.wait(self.scale.poll)
-        except BaseException as e:  # surfaced by drain()
-            self.failure = e
-            self._idle.set()
+
+        def poll_once() -> bool:
+            got = self._poll(kinesis)
+            now = time.monotonic()
+            with self._lock:
+                if self._proc_buf and (self._proc_bytes >= self.s.processor_mib * 1024 * 1024
+                                       or now - self._proc_first >= self.scale.processor_interval):
+                    self._process(s3)
+                for part, buf in list(self._dest.items()):
+                    if (buf.bytes >= self.s.dest_mib * 1024 * 1024
+                            or now - buf.first >= self.scale.destination_interval):
+                        self._deliver(s3, part)
+                return not got and not self._proc_buf and not self._dest
+
+        return poll_once
 
     def _poll(self, kinesis) -> int:
         got = 0
@@ -532,17 +522,7 @@ class Firehose:
 
     def drain(self, timeout: float = 120) -> None:
         """Wait until everything in the stream went through to S3."""
-        deadline = time.monotonic() + timeout
-        time.sleep(self.scale.poll * 2)
-        while time.monotonic() < deadline:
-            if self.failure:
-                raise RuntimeError(f"firehose stand-in failed: {self.failure!r}") from self.failure
-            if self._idle.wait(0.2):
-                # two idle polls in a row: nothing read, both buffers empty
-                time.sleep(self.scale.poll * 1.5)
-                if self._idle.is_set():
-                    return
-        raise TimeoutError("firehose stand-in did not drain")
+        super().drain(timeout)
 
     # processor
     def _invocation(self, recs: list[_InRecord]) -> tuple[dict, dict[str, _InRecord]]:

@@ -8,16 +8,16 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
 from typing import Iterator
+
+from .env import glue_script_tests_on_path
 
 
 def free_port() -> int:
@@ -76,43 +76,14 @@ def moto_server(work_dir: Path, account: str) -> Iterator[str]:
         _stop(proc)
 
 
-def _postgres_bin() -> str:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    if not found:
-        raise RuntimeError("PostgreSQL server binaries missing: run `make system-tools`")
-    return str(found[-1].parent)
-
-
 @contextlib.contextmanager
 def postgres(work_dir: Path) -> Iterator[str]:
-    """A throwaway PostgreSQL cluster (as root it runs as `postgres`: initdb refuses root)."""
-    bindir = _postgres_bin()
-    base = tempfile.mkdtemp(prefix="rehearsal-pg-")
-    data, sockets, logfile = os.path.join(base, "data"), os.path.join(base, "sock"), os.path.join(base, "server.log")
-    os.mkdir(sockets)
-    prefix: list[str] = []
-    if os.geteuid() == 0:
-        prefix = ["runuser", "-u", "postgres", "--"]
-        shutil.chown(base, "postgres")
-        shutil.chown(sockets, "postgres")
-    port = free_port()
+    """A throwaway PostgreSQL cluster: the Glue-script tests' (pg_cluster)."""
+    glue_script_tests_on_path()
+    from pg_cluster import postgres_cluster
 
-    def pg(*args: str) -> None:
-        r = subprocess.run(prefix + list(args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        if r.returncode:
-            raise RuntimeError(f"{args[0]} failed: {r.stderr.decode()[-2000:]}")
-
-    try:
-        pg(os.path.join(bindir, "initdb"), "-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale", "C")
-        pg(os.path.join(bindir, "pg_ctl"), "-D", data, "-l", logfile, "-w", "-t", "60", "start", "-o",
-           "-k %s -p %d -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off "
-           "-c synchronous_commit=off -c TimeZone=UTC" % (sockets, port))
-        yield "host=127.0.0.1 port=%d user=postgres dbname=postgres" % port
-    finally:
-        if os.path.exists(os.path.join(data, "postmaster.pid")):
-            subprocess.run(prefix + [os.path.join(bindir, "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        shutil.rmtree(base, ignore_errors=True)
+    with postgres_cluster("rehearsal-pg-") as dsn:
+        yield dsn
 
 
 # ---- resources the templates declare --------------------------------------

@@ -47,6 +47,17 @@ def _pg(env):
     return psycopg2.connect(env.state.get("redshift_dsn", env.pg_dsn))
 
 
+def _publish_one_run(rh, count: int, seed: int) -> str:
+    """Publishes a batch and returns the one run Firehose wrote its records under."""
+    before = dict(rh.firehose.stats.per_run)
+    rh.publish(count, seed)
+    rh.trigger.wait_events(len(rh.published))
+    rh.firehose.drain()
+    new_runs = [r for r, n in rh.firehose.stats.per_run.items() if n != before.get(r, 0)]
+    assert len(new_runs) == 1, new_runs
+    return new_runs[0]
+
+
 # ---- a. one batch ------------------------------------------------------------------
 def test_a_one_batch_every_layer_success(scenario):
     rh, summary = scenario
@@ -97,13 +108,7 @@ def test_b_rows_lost_before_staging_fail_every_later_layer(scenario, hooks, env)
         raise AssertionError(f"no landing object holds run {target}")
 
     hooks.set({"before:orders_landing_to_staging": drop_one_order})
-    before = dict(rh.firehose.stats.per_run)
-    rh.publish(30, 202)
-    rh.trigger.wait_events(len(rh.published))
-    rh.firehose.drain()
-    new_runs = [r for r, n in rh.firehose.stats.per_run.items() if n != before.get(r, 0)]
-    assert len(new_runs) == 1, new_runs
-    lost["run"] = new_runs[0]
+    lost["run"] = _publish_one_run(rh, 30, 202)
     rh.settle()
     s = summary()
     _print(s)
@@ -136,13 +141,7 @@ def test_b_row_lost_in_redshift_staging_fails_staging_and_final(scenario, hooks,
             cur.execute("DELETE FROM staging.orders WHERE run_id = %s AND order_id = %s AND line_number = %s", row)
 
     hooks.set({"after:orders_s3_staging_to_redshift_staging": delete_one_row})
-    before = dict(rh.firehose.stats.per_run)
-    rh.publish(30, 303)
-    rh.trigger.wait_events(len(rh.published))
-    rh.firehose.drain()
-    new_runs = [r for r, n in rh.firehose.stats.per_run.items() if n != before.get(r, 0)]
-    assert len(new_runs) == 1, new_runs
-    target["run"] = new_runs[0]
+    target["run"] = _publish_one_run(rh, 30, 303)
     rh.settle()
     s = summary()
     _print(s)

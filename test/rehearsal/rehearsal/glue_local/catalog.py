@@ -78,30 +78,15 @@ def arrow_to_hive(t) -> str:
     """The Hive type a Glue crawler records for an Arrow (Parquet) type."""
     import pyarrow.types as pt
 
-    if pt.is_string(t) or pt.is_large_string(t):
-        return "string"
-    if pt.is_boolean(t):
-        return "boolean"
-    if pt.is_int8(t):
-        return "tinyint"
-    if pt.is_int16(t):
-        return "smallint"
-    if pt.is_int32(t):
-        return "int"
-    if pt.is_int64(t):
-        return "bigint"
-    if pt.is_float32(t):
-        return "float"
-    if pt.is_float64(t):
-        return "double"
+    plain = ((pt.is_string, "string"), (pt.is_large_string, "string"), (pt.is_boolean, "boolean"),
+             (pt.is_int8, "tinyint"), (pt.is_int16, "smallint"), (pt.is_int32, "int"), (pt.is_int64, "bigint"),
+             (pt.is_float32, "float"), (pt.is_float64, "double"), (pt.is_timestamp, "timestamp"), (pt.is_date, "date"),
+             (pt.is_binary, "binary"), (pt.is_large_binary, "binary"))
+    for is_type, name in plain:
+        if is_type(t):
+            return name
     if pt.is_decimal(t):
         return "decimal(%d,%d)" % (t.precision, t.scale)
-    if pt.is_timestamp(t):
-        return "timestamp"
-    if pt.is_date(t):
-        return "date"
-    if pt.is_binary(t) or pt.is_large_binary(t):
-        return "binary"
     if pt.is_list(t) or pt.is_large_list(t):
         return "array<%s>" % arrow_to_hive(t.value_type)
     if pt.is_struct(t):
@@ -123,34 +108,31 @@ def hive_to_arrow(type_text: str):
             while j < len(s) and (s[j].isalnum() or s[j] == "_"):
                 j += 1
             return s[i:j], j
+
+        def past(ch: str, i: int) -> int:
+            assert s[i] == ch, (s, i)
+            return i + 1
+
         name, i = ident(i)
         name = name.lower()
         if name == "array":
-            assert s[i] == "<"
-            inner, i = parse(s, i + 1)
-            assert s[i] == ">"
-            return pa.list_(inner), i + 1
+            inner, i = parse(s, past("<", i))
+            return pa.list_(inner), past(">", i)
         if name == "struct":
-            assert s[i] == "<"
-            i += 1
+            i = past("<", i)
             fields = []
             while True:
                 fname, i = ident(i)
-                assert s[i] == ":", (s, i)
-                ftype, i = parse(s, i + 1)
+                ftype, i = parse(s, past(":", i))
                 fields.append(pa.field(fname, ftype))
                 if s[i] == ",":
                     i += 1
                     continue
-                assert s[i] == ">"
-                return pa.struct(fields), i + 1
+                return pa.struct(fields), past(">", i)
         if name == "map":
-            assert s[i] == "<"
-            k, i = parse(s, i + 1)
-            assert s[i] == ","
-            v, i = parse(s, i + 1)
-            assert s[i] == ">"
-            return pa.map_(k, v), i + 1
+            k, i = parse(s, past("<", i))
+            v, i = parse(s, past(",", i))
+            return pa.map_(k, v), past(">", i)
         if name == "decimal":
             if i < len(s) and s[i] == "(":
                 j = s.index(")", i)
