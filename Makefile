@@ -119,7 +119,11 @@ bench: ## Benchmarks whose figures the README reports
 # reruns its package's tests, local stand-ins included), so not part of
 # `make test`. gremlins copies the module once per worker: it runs in a copy
 # of the source files only (no node_modules, .bin or cdk.out), and the tests
-# find the stand-ins here through LOCALSERVER_TOOLS_DIR.
+# find the stand-ins here through LOCALSERVER_TOOLS_DIR. gremlins times
+# every mutant's run against its first, coverage run of the tests; a cached
+# result of that run (the copy's path and files do not change between two
+# runs) would make the limit a fraction of a real run and report nearly
+# every mutant TIMED OUT, hence -count=1.
 MUTATION_PACKAGES ?= lambdas/transformer/transform internal/config lambdas/auditscanner/reconcile \
 	lambdas/runrotator/rotate internal/runstate internal/publisher
 MUTATION_DIR := $(or $(TMPDIR),/tmp)/orders-pipeline-mutation
@@ -132,7 +136,7 @@ mutation: node-tools go-tools $(BIN)/gremlins ## Mutation testing of the logic p
 	git ls-files -z --cached --others --exclude-standard | tar --null --ignore-failed-read -T - -cf - | tar -xf - -C $(MUTATION_DIR)
 	@status=0; for p in $(MUTATION_PACKAGES); do \
 	  echo "== $$p"; \
-	  (cd $(MUTATION_DIR) && LOCALSERVER_TOOLS_DIR=$(CURDIR) $(BIN)/gremlins unleash ./$$p) || status=1; \
+	  (cd $(MUTATION_DIR) && GOFLAGS=-count=1 LOCALSERVER_TOOLS_DIR=$(CURDIR) $(BIN)/gremlins unleash ./$$p) || status=1; \
 	done; rm -rf $(MUTATION_DIR); exit $$status
 
 config-docs: ## Regenerate the configuration reference from internal/config

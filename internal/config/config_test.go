@@ -89,6 +89,16 @@ func TestErrorsNameTheKeyAndWhatIsAllowed(t *testing.T) {
 			[]string{`"redshiftDailyUsageLimitRpuHours"`, "8 RPU-hours", "at least 52", "triggerMode=batch-completion"}},
 		{"continuous loop with a larger workgroup", map[string]any{"triggerMode": "continuous", "redshiftBaseCapacityRpu": "16", "redshiftDailyUsageLimitRpuHours": "60"},
 			[]string{`"redshiftDailyUsageLimitRpuHours"`, "at least 103"}},
+		{"above the range", map[string]any{"streamShardCount": "501"}, []string{`"streamShardCount"`, "501", "1 to 500"}},
+		// A stage file's JSON numbers arrive as float64; a fraction must not be truncated.
+		{"fraction for a whole number", map[string]any{"streamShardCount": 2.5}, []string{`"streamShardCount"`, "whole number", "2.5"}},
+		{"window one second short", map[string]any{"workflowBatchWindowSeconds": "454"}, []string{`"workflowBatchWindowSeconds"`, "455 in all"}},
+		{"loop schedule without the loop", map[string]any{"continuousLoopEnableCron": "cron(0 6 ? * MON-FRI *)", "continuousLoopDisableCron": "cron(0 18 ? * MON-FRI *)"},
+			[]string{`"continuousLoopEnableCron"`, "triggerMode=continuous"}},
+		{"existing cluster without its name and secret", map[string]any{"warehouseMode": "existing-cluster"},
+			[]string{`"existingClusterIdentifier"`, `"existingSecretArn"`, "required when warehouseMode is existing-cluster"}},
+		{"VPC narrower than /24", map[string]any{"vpcCidr": "10.40.0.0/25"}, []string{`"vpcCidr"`, "10.40.0.0/25", "between /16 and /24"}},
+		{"VPC wider than /16", map[string]any{"vpcCidr": "10.40.0.0/15"}, []string{`"vpcCidr"`, "10.40.0.0/15", "between /16 and /24"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -100,6 +110,41 @@ func TestErrorsNameTheKeyAndWhatIsAllowed(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not mention %q", err, w)
 				}
+			}
+		})
+	}
+}
+
+// Bounds are inclusive: the values at them are settings a user may choose.
+func TestValuesAtTheirLimitsAreAccepted(t *testing.T) {
+	cases := []struct {
+		name      string
+		overrides map[string]any
+		check     func(Config) bool
+	}{
+		{"fewest shards", map[string]any{"streamShardCount": "1"}, func(c Config) bool { return c.StreamShardCount == 1 }},
+		{"most shards", map[string]any{"streamShardCount": "500"}, func(c Config) bool { return c.StreamShardCount == 500 }},
+		{"whole number from a stage file", map[string]any{"streamShardCount": 4.0}, func(c Config) bool { return c.StreamShardCount == 4 }},
+		{"DPUs as a JSON number", map[string]any{"pythonShellCapacity": 0.0625}, func(c Config) bool { return c.PythonShellCapacity == ShellCapacitySixteenth }},
+		{"window exactly 1.5 x buffer plus run id cache", map[string]any{"workflowBatchWindowSeconds": "455"},
+			func(c Config) bool { return c.WorkflowBatchWindowSeconds == 455 }},
+		{"widest VPC", map[string]any{"vpcCidr": "10.40.0.0/16"}, func(c Config) bool { return c.VpcCidr == "10.40.0.0/16" }},
+		{"narrowest VPC", map[string]any{"vpcCidr": "10.40.0.0/24"}, func(c Config) bool { return c.VpcCidr == "10.40.0.0/24" }},
+		{"loop schedule with the loop", map[string]any{"triggerMode": "continuous", "redshiftDailyUsageLimitRpuHours": "52",
+			"continuousLoopEnableCron": "cron(0 6 ? * MON-FRI *)", "continuousLoopDisableCron": "cron(0 18 ? * MON-FRI *)"},
+			func(c Config) bool { return c.ContinuousLoopEnableCron == "cron(0 6 ? * MON-FRI *)" }},
+		{"existing cluster with its name and secret", map[string]any{"warehouseMode": "existing-cluster",
+			"existingClusterIdentifier": "dw", "existingSecretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:dw"},
+			func(c Config) bool { return c.WarehouseMode == WarehouseExistingCluster }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := load(t, c.overrides, "")
+			if err != nil {
+				t.Fatalf("%v refused: %v", c.overrides, err)
+			}
+			if !c.check(cfg) {
+				t.Fatalf("%v not applied: %+v", c.overrides, cfg)
 			}
 		})
 	}

@@ -17,6 +17,9 @@ func TestComposedNamesOverTheirLimitsStopSynthNamingTheKey(t *testing.T) {
 		{"long stage", map[string]any{"stage": "a" + twenty[1:]}, []string{`config key "stage"`, "S3 bucket", "fo-to-dw-orders-landing-area-<account>-<region>"}},
 		{"prefix and suffix", map[string]any{"resourcePrefix": "acme-data-platform-", "bucketNameSuffix": twenty},
 			[]string{`config key "resourcePrefix" and "bucketNameSuffix"`, "S3 bucket"}},
+		// Without a suffix the deploy-time account and region take up to 28 characters.
+		{"prefix one character too long for the bucket", map[string]any{"resourcePrefix": "abcdefg-"},
+			[]string{`config key "resourcePrefix"`, "abcdefg-fo-to-dw-orders-landing-area-<account>-<region>", "would be 64 characters", "3 to 63"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -31,8 +34,10 @@ func TestComposedNamesOverTheirLimitsStopSynthNamingTheKey(t *testing.T) {
 			}
 		})
 	}
-	if _, err := load(t, map[string]any{"resourcePrefix": "acme-", "stage": "prod"}, ""); err != nil {
-		t.Errorf("short names refused: %v", err)
+	for _, prefix := range []string{"acme-", "abcdef-"} {
+		if _, err := load(t, map[string]any{"resourcePrefix": prefix, "stage": "prod"}, ""); err != nil {
+			t.Errorf("names with prefix %q refused: %v", prefix, err)
+		}
 	}
 }
 

@@ -231,10 +231,19 @@ func startStand(t *testing.T, fail func(string) bool) *stand {
 	return st
 }
 
-// run runs the command as a user would, with the stand's stream and bucket.
+// runLimit is far beyond what any run here takes, but below what a
+// mutation run allows a whole test binary.
+const runLimit = 30 * time.Second
+
+// run runs the command as a user would, with the stand's stream and bucket,
+// and stops it after runLimit like a user's Ctrl-C: a command that never
+// ends (a retry that never gives up, a batch that never closes) fails its
+// test instead of stalling the suite.
 func run(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	return runCtx(t, context.Background(), stdin, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), runLimit)
+	defer cancel()
+	return runCtx(t, ctx, stdin, args...)
 }
 
 func runCtx(t *testing.T, ctx context.Context, stdin string, args ...string) (code int, stdout, stderr string) {
@@ -502,6 +511,11 @@ func TestEntriesThatNeverSucceedLeaveNoManifestAndFail(t *testing.T) {
 	}
 	if got := len(st.readStream(t)); got != 300-want {
 		t.Fatalf("stream holds %d records, want the %d that could be delivered", got, 300-want)
+	}
+	// The waits between retries grow (100 ms, 200 ms, 400 ms… at most, with
+	// jitter): 1.5 s holds a handful of calls, not a stream of them.
+	if n := putRecordsCalls(st); n < 2 || n > 20 {
+		t.Errorf("%d PutRecords calls in 1.5 s of retries", n)
 	}
 }
 

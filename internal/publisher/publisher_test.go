@@ -286,6 +286,10 @@ func TestSenderBoundsEveryCallAndGivesUpAtTheDeadline(t *testing.T) {
 	if !errors.Is(err, ErrDeadline) || !strings.Contains(err.Error(), "PutRecords of 1 records: no answer within") {
 		t.Fatalf("Send: %v", err)
 	}
+	// The wait is shown to a tenth of a second, not to the nanosecond.
+	if !regexp.MustCompile(`no answer within (\d00ms|\d+(\.\d)?s)\)`).MatchString(err.Error()) {
+		t.Errorf("the wait is not rounded: %v", err)
+	}
 	if k.calls < 3 || k.calls > 5 {
 		t.Errorf("%d calls in 1.2 s of 250 ms attempts, want 4 or so", k.calls)
 	}
@@ -297,5 +301,341 @@ func TestSenderBoundsEveryCallAndGivesUpAtTheDeadline(t *testing.T) {
 	s.Deadline = time.Now().Add(time.Minute)
 	if err := s.Send(ctx, []Record{{Data: []byte(`{}`), PartitionKey: "k"}}); !errors.Is(err, context.DeadlineExceeded) || k.calls != 1 {
 		t.Fatalf("Send after the caller's deadline: %v after %d calls", err, k.calls)
+	}
+}
+
+func generatedSource(t *testing.T, total int) *source {
+	t.Helper()
+	g := newGen(t, 11, 1, 3)
+	return &source{total: total, next: g.Next}
+}
+
+// publish hands every order of the source to send exactly once, in
+// batches no larger than the limit, and stops at the first failed batch.
+func TestPublishSendsEveryOrderOnceInBatchesWithinTheLimit(t *testing.T) {
+	cases := []struct {
+		total, limit int
+		sizes        string
+	}{
+		{1, 0, "1"},
+		{500, 0, "500"},
+		{501, 0, "500,1"},
+		{1200, 0, "500,500,200"},
+		{250, 100, "100,100,50"},
+		{250, 1000, "250"},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%d by %d", c.total, c.limit), func(t *testing.T) {
+			var sizes []string
+			seen := map[string]bool{}
+			err := publish(generatedSource(t, c.total), c.limit, func(b *Batch) error {
+				sizes = append(sizes, fmt.Sprint(len(b.Records)))
+				for _, r := range b.Records {
+					seen[r.PartitionKey] = true
+				}
+				if len(seen) > c.total {
+					return fmt.Errorf("%d orders sent from a source of %d", len(seen), c.total)
+				}
+				return nil
+			})
+			if err != nil || strings.Join(sizes, ",") != c.sizes || len(seen) != c.total {
+				t.Fatalf("batches %v of %d distinct orders, %v; want %s", sizes, len(seen), err, c.sizes)
+			}
+		})
+	}
+	calls := 0
+	refused := errors.New("refused")
+	if err := publish(generatedSource(t, 1200), 0, func(*Batch) error { calls++; return refused }); err != refused || calls != 1 {
+		t.Fatalf("a failed batch: %v after %d batches", err, calls)
+	}
+}
+
+// Without --seed every run gets its own seed, printed so the batch can be
+// generated again; --seed is taken as given.
+func TestTheSeedIsRandomUnlessGiven(t *testing.T) {
+	seedOf := func(args ...string) string {
+		var out, errOut bytes.Buffer
+		args = append([]string{"--dry-run", "--count", "1"}, args...)
+		if code := Run(t.Context(), args, nil, &out, &errOut); code != ExitOK {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut.String())
+		}
+		m := regexp.MustCompile(`--seed (\d+) `).FindStringSubmatch(errOut.String())
+		if m == nil {
+			t.Fatalf("%v: no seed printed in %q", args, errOut.String())
+		}
+		return m[1]
+	}
+	if a, b := seedOf("--max-products", "2"), seedOf("--max-products", "2"); a == b {
+		t.Errorf("two runs without --seed both used seed %s", a)
+	}
+	if s := seedOf("--seed", "5", "--max-products", "2"); s != "5" {
+		t.Errorf("--seed 5 used seed %s", s)
+	}
+}
+
+// A dry run reports what a real run would send and where its completion
+// object would go.
+func TestDryRunCountsWhatItWouldSend(t *testing.T) {
+	const start = "2026-11-28T08:00:00.000Z"
+	var products, size int
+	enc := NewEncoder()
+	for _, o := range expectedOrders(t, 700, 3, start, 1, 5) {
+		r, err := enc.Encode(&o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		products += r.Products
+		size += r.Size()
+	}
+	for _, c := range []struct {
+		args  []string
+		where string
+	}{
+		{[]string{"--bucket", "landing"}, "would write s3://landing/batch-completion/dry.json"},
+		{nil, "would write s3://<bucket>/batch-completion/dry.json"},
+	} {
+		var out, errOut bytes.Buffer
+		args := append([]string{"--dry-run", "--count", "700", "--seed", "3", "--start", start, "--batch-id", "dry"}, c.args...)
+		if code := Run(t.Context(), args, nil, &out, &errOut); code != ExitOK {
+			t.Fatalf("exit %d: %s", code, errOut.String())
+		}
+		want := fmt.Sprintf("dry run: 700 records (%d products, %.2f MB) in 2 PutRecords calls; nothing sent\n%s\n", products, float64(size)/1e6, c.where)
+		if out.String() != want {
+			t.Errorf("dry run said\n%q, want\n%q", out.String(), want)
+		}
+	}
+}
+
+// Without a region from the flags or the environment nothing is sent.
+func TestNoRegionIsAUsageError(t *testing.T) {
+	for k, v := range map[string]string{"AWS_REGION": "", "AWS_DEFAULT_REGION": "", "AWS_PROFILE": "",
+		"AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true"} {
+		t.Setenv(k, v)
+	}
+	var out, errOut bytes.Buffer
+	code := Run(t.Context(), []string{"--stream", "orders", "--bucket", "landing", "--count", "1"}, nil, &out, &errOut)
+	if code != ExitUsage || !strings.Contains(errOut.String(), "no AWS region: set --region or AWS_REGION") || !strings.Contains(errOut.String(), "nothing was sent") {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+}
+
+// Orders follow one another by up to two seconds, about one a second on
+// average, like a steady shop.
+func TestGeneratedOrdersFollowEachOtherByUpToTwoSeconds(t *testing.T) {
+	g := newGen(t, 8, 1, 1)
+	first, _ := time.Parse(TimestampLayout, g.Next().OrderTimestamp)
+	prev := first
+	for i := 0; i < 1000; i++ {
+		at, err := time.Parse(TimestampLayout, g.Next().OrderTimestamp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if step := at.Sub(prev); step < 0 || step >= 2*time.Second {
+			t.Fatalf("order %d came %v after the one before", i, step)
+		}
+		prev = at
+	}
+	if span := prev.Sub(first); span < 800*time.Second || span > 1200*time.Second {
+		t.Fatalf("1000 orders spanned %v, want about 1000 s", span)
+	}
+}
+
+// Every hex digit of an order id is random except the version (4) and
+// the variant bits.
+func TestGeneratedOrderIDsAreRandomInEveryDigit(t *testing.T) {
+	g := newGen(t, 12, 1, 1)
+	seen := make([]map[byte]bool, 36)
+	for i := range seen {
+		seen[i] = map[byte]bool{}
+	}
+	for i := 0; i < 100; i++ {
+		id := g.Next().OrderID
+		for j := 0; j < len(id); j++ {
+			seen[j][id[j]] = true
+		}
+	}
+	for j, chars := range seen {
+		switch j {
+		case 8, 13, 18, 23, 14: // dashes and the version digit
+			if len(chars) != 1 {
+				t.Errorf("position %d took %d values", j, len(chars))
+			}
+		case 19: // the variant: 8, 9, a or b
+			if len(chars) < 2 || len(chars) > 4 {
+				t.Errorf("variant digit took %d values", len(chars))
+			}
+		default:
+			if len(chars) < 2 {
+				t.Errorf("position %d is always %v in 100 ids", j, chars)
+			}
+		}
+	}
+}
+
+func TestGeneratorOptionsAreChecked(t *testing.T) {
+	for _, c := range []struct {
+		min, max int
+		want     string // error text; "" is accepted
+	}{
+		{1, 1, ""},
+		{1, MaxProductsPerOrder, ""},
+		{0, 3, "1 <= min (0) <= max (3)"},
+		{3, 2, "1 <= min (3) <= max (2)"},
+		{1, MaxProductsPerOrder + 1, "at most 1000 products per order, got 1001"},
+	} {
+		_, err := NewGenerator(GeneratorOptions{MinProducts: c.min, MaxProducts: c.max})
+		if (c.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("min %d, max %d: %v, want %q", c.min, c.max, err, c.want)
+		}
+	}
+	// Both ends of the range occur.
+	g := newGen(t, 2, 1, 3)
+	counts := map[int]int{}
+	for i := 0; i < 300; i++ {
+		o := g.Next()
+		counts[len(o.Products)]++
+		for _, p := range o.Products {
+			if p.Quantity < 1 || p.Quantity > 5 {
+				t.Fatalf("quantity %d", p.Quantity)
+			}
+		}
+	}
+	if len(counts) != 3 || counts[1] == 0 || counts[3] == 0 {
+		t.Fatalf("product counts %v, want 1 to 3", counts)
+	}
+}
+
+// The limits of the landing table and of Kinesis are inclusive.
+func TestValidateAcceptsValuesAtTheLimitsAndNothingBeyond(t *testing.T) {
+	cases := []struct {
+		name   string
+		mutate func(*orders.Order)
+		want   string // error text; "" is accepted
+	}{
+		{"256-character order id", func(o *orders.Order) { o.OrderID = strings.Repeat("é", 256) }, ""},
+		{"257-character order id", func(o *orders.Order) { o.OrderID = strings.Repeat("é", 257) }, "order_id must have 1 to 256 characters, got 257"},
+		{"free product", func(o *orders.Order) { o.Products[0].UnitPrice = 0 }, ""},
+		{"negative price", func(o *orders.Order) { o.Products[0].UnitPrice = -0.01 }, "products[0].unit_price -0.01 does not fit decimal(10,2)"},
+		{"largest price", func(o *orders.Order) { o.Products[0].UnitPrice = 99999999.99 }, ""},
+		{"price of ten digits", func(o *orders.Order) { o.Products[0].UnitPrice = 1e8 }, "products[0].unit_price 1e+08 does not fit decimal(10,2)"},
+		{"one of a product", func(o *orders.Order) { o.Products[0].Quantity = 1 }, ""},
+		{"second product without a code", func(o *orders.Order) {
+			o.Products = append(o.Products, o.Products[0])
+			o.Products[1].ProductCode = ""
+		}, "products[1].product_code is missing"},
+		{"no status", func(o *orders.Order) { o.OrderStatus = "" }, "order_status is missing"},
+		{"no payment method", func(o *orders.Order) { o.PaymentMethod = "" }, "payment_method is missing"},
+		{"timestamp in UTC without milliseconds", func(o *orders.Order) { o.OrderTimestamp = "2026-11-28T08:00:00Z" }, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := newGen(t, 5, 1, 1).Next()
+			c.mutate(&o)
+			err := Validate(&o)
+			if (c.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.want)) {
+				t.Fatalf("error %v, want %q", err, c.want)
+			}
+		})
+	}
+}
+
+// A line longer than a Kinesis record stops the read, naming the line;
+// blank lines count.
+func TestReadOrdersNamesALineLongerThanARecord(t *testing.T) {
+	input := "\n\n" + strings.Repeat("x", MaxRecordBytes+1) + "\n"
+	_, err := ReadOrders(strings.NewReader(input))
+	if err == nil || !strings.Contains(err.Error(), "line 3: longer than the 1048576-byte Kinesis record limit") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+func TestBatchIDsMakePlainObjectKeys(t *testing.T) {
+	for _, c := range []struct {
+		id string
+		ok bool
+	}{
+		{"20261128T080000Z-0000002a", true},
+		{strings.Repeat("a", 128), true},
+		{strings.Repeat("a", 129), false},
+		{"", false},
+		{"a/b", false},
+		{"a b", false},
+	} {
+		if err := CheckBatchID(c.id); (err == nil) != c.ok {
+			t.Errorf("batch id %.20q: %v", c.id, err)
+		}
+	}
+	at := time.Date(2026, 11, 28, 9, 0, 0, 0, time.FixedZone("CET", 3600))
+	if got := NewBatchID(at, 42); got != "20261128T080000Z-0000002a" || CheckBatchID(got) != nil {
+		t.Fatalf("batch id %q", got)
+	}
+	if got := ManifestKey("b1"); got != "batch-completion/b1.json" {
+		t.Fatalf("manifest key %q", got)
+	}
+}
+
+// The manifest lists every shard's range sorted by shard, and an empty
+// list rather than null when nothing was sent.
+func TestManifestListsTheShardsInOrder(t *testing.T) {
+	start := time.Date(2026, 11, 28, 9, 0, 0, 0, time.FixedZone("CET", 3600))
+	a := Acks{Records: 3, Products: 7, First: "5", Last: "12", Shards: map[string]*ShardRange{
+		"shardId-000000000002": {ShardID: "shardId-000000000002", First: "9", Last: "12", Records: 2},
+		"shardId-000000000000": {ShardID: "shardId-000000000000", First: "5", Last: "5", Records: 1},
+	}}
+	m := NewManifest("b1", "orders", a, start, start.Add(1500*time.Millisecond))
+	got, _ := json.Marshal(m)
+	want := `{"batch_id":"b1","stream":"orders","record_count":3,"product_count":7,"first_sequence_number":"5","last_sequence_number":"12",` +
+		`"shards":[{"shard_id":"shardId-000000000000","first_sequence_number":"5","last_sequence_number":"5","record_count":1},` +
+		`{"shard_id":"shardId-000000000002","first_sequence_number":"9","last_sequence_number":"12","record_count":2}],` +
+		`"start_time":"2026-11-28T08:00:00.000Z","end_time":"2026-11-28T08:00:01.500Z"}`
+	if string(got) != want {
+		t.Fatalf("manifest\n got %s\nwant %s", got, want)
+	}
+	if empty, _ := json.Marshal(NewManifest("b2", "orders", Acks{}, start, start)); !strings.Contains(string(empty), `"shards":[]`) {
+		t.Fatalf("empty manifest %s", empty)
+	}
+}
+
+// A rate limit lowers the records per call; a limit above the API's does not raise it.
+func TestBatchLimitOnlyLowersTheRecordCount(t *testing.T) {
+	for _, c := range []struct{ limit, want int }{{0, MaxBatchRecords}, {100, 100}, {1, 1}, {MaxBatchRecords + 1, MaxBatchRecords}} {
+		b := Batch{Limit: c.limit}
+		for b.Fits(record(100)) {
+			b.Add(record(100))
+		}
+		if len(b.Records) != c.want {
+			t.Errorf("limit %d: batch closed at %d records, want %d", c.limit, len(b.Records), c.want)
+		}
+	}
+}
+
+// The partition key counts against the record and the batch limits.
+func TestPartitionKeysCountAgainstTheLimits(t *testing.T) {
+	key := strings.Repeat("k", 36)
+	if got := (Record{Data: make([]byte, 45), PartitionKey: key}).Size(); got != 81 {
+		t.Fatalf("size %d, want 45 bytes of data plus 36 of key", got)
+	}
+	nearlyFull := &Batch{Bytes: MaxBatchBytes - 100}
+	if !nearlyFull.Fits(Record{Data: make([]byte, 64), PartitionKey: key}) {
+		t.Error("a record that with its key exactly fills the batch was refused")
+	}
+	if nearlyFull.Fits(Record{Data: make([]byte, 65), PartitionKey: key}) {
+		t.Error("a record whose key overflows the batch was taken")
+	}
+
+	o := newGen(t, 1, 1, 1).Next()
+	enc := NewEncoder()
+	r, err := enc.Encode(&o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Pad the product name so that data and key make exactly the limit.
+	o.Products[0].ProductName += strings.Repeat("n", MaxRecordBytes-r.Size())
+	if r, err := enc.Encode(&o); err != nil || r.Size() != MaxRecordBytes {
+		t.Fatalf("a record of exactly %d bytes: size %d, %v", MaxRecordBytes, r.Size(), err)
+	}
+	o.Products[0].ProductName += "n"
+	if _, err := enc.Encode(&o); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%d bytes with its partition key", MaxRecordBytes+1)) {
+		t.Fatalf("a record one byte over the limit: %v", err)
 	}
 }

@@ -2,7 +2,9 @@ package runstate_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -151,13 +153,162 @@ func TestCacheRereadsAfterTTL(t *testing.T) {
 }
 
 func TestClientFromEnvNeedsTheLambdaVariables(t *testing.T) {
-	env := map[string]string{"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"}
-	if _, err := runstate.ClientFromEnv(func(k string) string { return env[k] }); err != nil {
+	for _, missing := range []string{"AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} {
+		env := map[string]string{"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"}
+		delete(env, missing)
+		if _, err := runstate.ClientFromEnv(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), missing) {
+			t.Errorf("without %s: %v", missing, err)
+		}
+	}
+}
+
+// AWS_ENDPOINT_URL_DYNAMODB points the function at a stand-in; without it
+// the client keeps the SDK's regional endpoint.
+func TestClientFromEnvTakesTheDynamoDBEndpointOverride(t *testing.T) {
+	tbl := runstatetest.New(t)
+	for _, c := range []struct {
+		name, endpoint string
+	}{
+		{"override", tbl.Endpoint},
+		{"regional endpoint", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			env := map[string]string{"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+				"AWS_ENDPOINT_URL_DYNAMODB": c.endpoint}
+			client, err := runstate.ClientFromEnv(func(k string) string { return env[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := aws.ToString(client.Options().BaseEndpoint); got != c.endpoint {
+				t.Fatalf("endpoint %q, want %q", got, c.endpoint)
+			}
+			if c.endpoint == "" {
+				return
+			}
+			store := &runstate.Store{Client: client, Table: tbl.Name}
+			if _, err := store.Current(context.Background()); err != nil {
+				t.Fatalf("reading the run through the override: %v", err)
+			}
+		})
+	}
+}
+
+// hookedAPI passes calls to the table unless a hook takes them, so a test
+// can make one call lose a race it could not lose on demand.
+type hookedAPI struct {
+	runstate.API
+	getItem    func(context.Context, *dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error)
+	putItem    func(context.Context, *dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error)
+	updateItem func(context.Context, *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error)
+}
+
+func (h *hookedAPI) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	if h.getItem != nil {
+		return h.getItem(ctx, in)
+	}
+	return h.API.GetItem(ctx, in, opts...)
+}
+
+func (h *hookedAPI) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	if h.putItem != nil {
+		return h.putItem(ctx, in)
+	}
+	return h.API.PutItem(ctx, in, opts...)
+}
+
+func (h *hookedAPI) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	if h.updateItem != nil {
+		return h.updateItem(ctx, in)
+	}
+	return h.API.UpdateItem(ctx, in, opts...)
+}
+
+// Two transformers that both find no run open the initial one once: the
+// one whose write loses takes the winner's run.
+func TestTheInitialRunOpenedByAnotherReaderIsTaken(t *testing.T) {
+	ctx := context.Background()
+	tbl := runstatetest.New(t)
+	other := tbl.Store()
+	var theirs runstate.Run
+	api := &hookedAPI{API: tbl.Client}
+	api.getItem = func(ctx context.Context, in *dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+		// This read saw no run; the other reader opens it before our write.
+		api.getItem = nil
+		var err error
+		theirs, err = other.Current(ctx)
+		return &dynamodb.GetItemOutput{}, err
+	}
+	ours, err := (&runstate.Store{Client: api, Table: tbl.Name}).Current(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	delete(env, "AWS_REGION")
-	if _, err := runstate.ClientFromEnv(func(k string) string { return env[k] }); err == nil {
-		t.Fatal("a client without a region was built")
+	if ours.ID != theirs.ID || ours.OpenedBy != "initial" {
+		t.Fatalf("took %+v, the other reader opened %+v", ours, theirs)
+	}
+}
+
+// A run state that exists for the initial write but not for the read
+// after it (someone deleted the item) is an error, not an empty run.
+func TestARunStateThatVanishesWhileOpeningIsAnError(t *testing.T) {
+	api := &hookedAPI{
+		getItem: func(context.Context, *dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+			return &dynamodb.GetItemOutput{}, nil
+		},
+		putItem: func(context.Context, *dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error) {
+			return nil, &types.ConditionalCheckFailedException{Message: aws.String("the item exists")}
+		},
+	}
+	run, err := (&runstate.Store{Client: api, Table: "orders-run-state"}).Current(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "vanished") || run.ID != "" {
+		t.Fatalf("run %+v, error %v", run, err)
+	}
+}
+
+// Rotations that keep losing the race give up after 20 reads, with an
+// error EventBridge retries, instead of spinning in the function.
+func TestRotationGivesUpWhenContendedTwentyTimes(t *testing.T) {
+	tbl := runstatetest.New(t)
+	updates := 0
+	api := &hookedAPI{API: tbl.Client}
+	api.updateItem = func(context.Context, *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
+		updates++
+		if updates > 25 {
+			return nil, errors.New("test: the rotation did not stop retrying")
+		}
+		return nil, &types.ConditionalCheckFailedException{Message: aws.String("another rotation won")}
+	}
+	store := &runstate.Store{Client: api, Table: tbl.Name}
+	first, err := store.Current(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = store.Rotate(context.Background(), "event-1")
+	if err == nil || !strings.Contains(err.Error(), "still contended after 20 attempts") || updates != 20 {
+		t.Fatalf("after %d contended updates: %v", updates, err)
+	}
+	if cur, _ := tbl.Store().Current(context.Background()); cur.ID != first.ID {
+		t.Fatalf("a contended rotation changed the run to %s", cur.ID)
+	}
+}
+
+// The item remembers the last RecentEvents rotating events: a redelivery
+// of one of them changes nothing, an older one rotates again.
+func TestRotationsRememberTheLastHundredEvents(t *testing.T) {
+	ctx := context.Background()
+	store := runstatetest.New(t).Store()
+	for i := 0; i <= runstate.RecentEvents; i++ {
+		if _, err := store.Rotate(ctx, fmt.Sprintf("event-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if dup, err := store.Rotate(ctx, "event-1"); err != nil || !dup.Duplicate {
+		t.Fatalf("redelivery of the oldest remembered event: %+v, %v", dup, err)
+	}
+	if rot, err := store.Rotate(ctx, "event-0"); err != nil || rot.Duplicate || rot.Closed == "" {
+		t.Fatalf("redelivery of a forgotten event: %+v, %v", rot, err)
+	}
+	if dup, err := store.Rotate(ctx, "event-0"); err != nil || !dup.Duplicate {
+		t.Fatalf("event-0's second redelivery: %+v, %v", dup, err)
 	}
 }
 
