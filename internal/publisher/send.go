@@ -272,6 +272,13 @@ func retryable(err error) bool {
 	if errors.As(err, &apiErr) {
 		return !fatalCodes[apiErr.ErrorCode()]
 	}
+	// The SDK refused the request before sending it (a missing stream name,
+	// an empty batch): the same request is refused again.
+	var invalid smithy.InvalidParamsError
+	var invalidPtr *smithy.InvalidParamsError
+	if errors.As(err, &invalid) || errors.As(err, &invalidPtr) {
+		return false
+	}
 	return true // network errors and the like
 }
 

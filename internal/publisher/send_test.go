@@ -187,6 +187,11 @@ func TestSenderRetriesOnlyErrorsARetryCanFix(t *testing.T) {
 		{&smithy.GenericAPIError{Code: "ProvisionedThroughputExceededException", Message: "slow down"}, true},
 		{&smithy.GenericAPIError{Code: "InternalFailure", Message: "oops"}, true},
 		{errors.New("read tcp: connection reset by peer"), true},
+		{&smithy.OperationError{ServiceID: "Kinesis", OperationName: "PutRecords", Err: func() error {
+			e := smithy.InvalidParamsError{Context: "PutRecordsInput"}
+			e.Add(smithy.NewErrParamRequired("Records"))
+			return e
+		}()}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.err.Error(), func(t *testing.T) {
