@@ -71,7 +71,7 @@ func New(scope constructs.Construct, id string, props Props) *EventQueue {
 func (e *EventQueue) ReceiveNotifications(bucket awss3.Bucket, bucketName *string, prefix string) {
 	stack := awscdk.Stack_Of(bucket)
 	bucketArn := awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), stack.Partition(), jsii.String(":s3:::"), bucketName})
-	e.Queue.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	allowed := e.Queue.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("BucketNotifications"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("s3.amazonaws.com"), nil)},
 		Actions:    jsii.Strings("sqs:SendMessage"),
@@ -88,9 +88,7 @@ func (e *EventQueue) ReceiveNotifications(bucket awss3.Bucket, bucketName *strin
 	}
 	cfn := bucket.Node().DefaultChild().(awss3.CfnBucket)
 	cfn.AddPropertyOverride(jsii.String("NotificationConfiguration.QueueConfigurations"), configs)
-	if policy := e.Queue.Node().TryFindChild(jsii.String("Policy")); policy != nil {
-		bucket.Node().AddDependency(policy)
-	}
+	bucket.Node().AddDependency(allowed.PolicyDependable)
 }
 
 // ConsumeActions are what a consumer that also moves unprocessable messages

@@ -219,8 +219,8 @@ class CrawlerStandIn:
             return s3files.list_objects(self.s3, location)
         objs: List[s3files.S3Object] = []
         for rel in folders:
-            objs += [o for o in s3files.list_objects(self.s3, location + rel)
-                     if "/" not in o.key[len(s3files.split_uri(location + rel)[1]):]]
+            prefix = s3files.split_uri(location + rel)[1]
+            objs += [o for o in s3files.list_objects(self.s3, location + rel) if "/" not in o.key[len(prefix):]]
         return objs
 
     # ---- catalog target: the declared table, partitions only --------------
