@@ -270,37 +270,38 @@ func (s *scanner) number() bool {
 	case d[i] == '0':
 		i++
 	case d[i] >= '1' && d[i] <= '9':
-		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
-			i++
-		}
+		i = digits(d, i)
 	default:
 		return false
 	}
 	if i < len(d) && d[i] == '.' {
-		i++
-		start := i
-		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
-			i++
-		}
-		if i == start {
+		end := digits(d, i+1)
+		if end == i+1 {
 			return false
 		}
+		i = end
 	}
 	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
 		i++
 		if i < len(d) && (d[i] == '+' || d[i] == '-') {
 			i++
 		}
-		start := i
-		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
-			i++
-		}
-		if i == start {
+		end := digits(d, i)
+		if end == i {
 			return false
 		}
+		i = end
 	}
 	s.i = i
 	return true
+}
+
+// digits returns the index after the run of decimal digits starting at i.
+func digits(d []byte, i int) int {
+	for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+		i++
+	}
+	return i
 }
 
 func (s *scanner) literal(word string) bool {

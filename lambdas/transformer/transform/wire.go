@@ -91,20 +91,29 @@ func (d *decoder) object(member func(key []byte) error) error {
 		if err := member(key); err != nil {
 			return err
 		}
+		if done, err := d.next('}'); done || err != nil {
+			return err
+		}
+	}
+}
+
+// next reads what follows a member or an element: a comma and the
+// space after it, or the closing byte of its object or array (done).
+func (d *decoder) next(closing byte) (done bool, err error) {
+	d.space()
+	if d.i >= len(d.data) {
+		return false, d.syntaxError()
+	}
+	switch d.data[d.i] {
+	case ',':
+		d.i++
 		d.space()
-		if d.i >= len(d.data) {
-			return d.syntaxError()
-		}
-		switch d.data[d.i] {
-		case ',':
-			d.i++
-			d.space()
-		case '}':
-			d.i++
-			return nil
-		default:
-			return d.syntaxError()
-		}
+		return false, nil
+	case closing:
+		d.i++
+		return true, nil
+	default:
+		return false, d.syntaxError()
 	}
 }
 
@@ -171,19 +180,8 @@ func (d *decoder) records(e *Event) error {
 		if err := d.record(e); err != nil {
 			return fmt.Errorf("record %d: %w", len(e.Records), err)
 		}
-		d.space()
-		if d.i >= len(d.data) {
-			return d.syntaxError()
-		}
-		switch d.data[d.i] {
-		case ',':
-			d.i++
-			d.space()
-		case ']':
-			d.i++
-			return nil
-		default:
-			return d.syntaxError()
+		if done, err := d.next(']'); done || err != nil {
+			return err
 		}
 	}
 }
