@@ -112,14 +112,10 @@ func NewStorageStack(scope constructs.Construct, id string, props *StorageStackP
 	// The workflow's trigger rule matches completion objects through the
 	// EventBridge events every secure bucket sends.
 	landingName := bucketName(stack, cfg, names.LandingBucketSeed, cfg.LandingBucketName)
-	s.LandingBucket = securebucket.New(stack, "LandingBucket", securebucket.Props{
+	s.LandingBucket = s.newDataBucket("LandingBucket", "landing/", removal, securebucket.Props{
 		BucketName:            landingName,
-		Key:                   s.DataKey,
-		AccessLogs:            s.AccessLogs,
-		AccessLogsPrefix:      "landing/",
 		ExpirationDays:        cfg.LandingExpirationDays,
 		NoncurrentVersionDays: cfg.NoncurrentVersionDays,
-		RemovalPolicy:         removal,
 	})
 	s.addCatalog(names)
 
@@ -158,35 +154,28 @@ func NewStorageStack(scope constructs.Construct, id string, props *StorageStackP
 	})
 
 	stagingName := bucketName(stack, cfg, names.StagingBucketSeed, cfg.StagingBucketName)
-	s.StagingBucket = securebucket.New(stack, "StagingBucket", securebucket.Props{
+	s.StagingBucket = s.newDataBucket("StagingBucket", "staging-area/", removal, securebucket.Props{
 		BucketName:            stagingName,
-		Key:                   s.DataKey,
-		AccessLogs:            s.AccessLogs,
-		AccessLogsPrefix:      "staging-area/",
 		ExpirationDays:        cfg.StagingExpirationDays,
 		NoncurrentVersionDays: cfg.NoncurrentVersionDays,
-		RemovalPolicy:         removal,
 	})
-	s.AthenaResults = securebucket.New(stack, "AthenaResults", securebucket.Props{
-		Key:                   s.DataKey,
-		AccessLogs:            s.AccessLogs,
-		AccessLogsPrefix:      "athena-results/",
+	s.AthenaResults = s.newDataBucket("AthenaResults", "athena-results/", removal, securebucket.Props{
 		ExpirationDays:        athenaResultsDays,
 		NoncurrentVersionDays: 1,
-		RemovalPolicy:         removal,
 	})
 	// Only the current modules matter: the deployment replaces them.
-	s.GlueCode = securebucket.New(stack, "GlueCode", securebucket.Props{
-		Key:                   s.DataKey,
-		AccessLogs:            s.AccessLogs,
-		AccessLogsPrefix:      "glue-code/",
-		NoncurrentVersionDays: 1,
-		RemovalPolicy:         removal,
-	})
+	s.GlueCode = s.newDataBucket("GlueCode", "glue-code/", removal, securebucket.Props{NoncurrentVersionDays: 1})
 	s.LandingCrawlerEvents = newCrawlerEvents(stack, "LandingCrawlerEvents", s.LandingBucket, landingName, removal)
 	s.StagingCrawlerEvents = newCrawlerEvents(stack, "StagingCrawlerEvents", s.StagingBucket, stagingName, removal)
 	s.allowLogEncryption(names)
 	return s
+}
+
+// newDataBucket defines a bucket encrypted with DataKey whose server access
+// logs go to AccessLogs under logsPrefix; props give the rest.
+func (s *StorageStack) newDataBucket(id, logsPrefix string, removal awscdk.RemovalPolicy, props securebucket.Props) awss3.Bucket {
+	props.Key, props.AccessLogs, props.AccessLogsPrefix, props.RemovalPolicy = s.DataKey, s.AccessLogs, logsPrefix, removal
+	return securebucket.New(s.Stack, id, props)
 }
 
 // crawlerEventsMaxReceives is how many crawls may receive an event without
