@@ -230,12 +230,9 @@ func (o *orchestration) addCrawlers() {
 	n := o.names
 	db := n.Database
 
-	landingRole := o.newCrawlerRole("LandingCrawlerRole", o.LandingBucket, o.LandingCrawlerEvents)
-	grantPartitionsAdd(landingRole, db, n.LandingTable)
-	o.addCrawler("LandingCrawler", &awsglue.CfnCrawlerProps{
+	landingRole := o.addCrawler("LandingCrawler", o.LandingBucket, o.LandingCrawlerEvents, &awsglue.CfnCrawlerProps{
 		Name:        jsii.String(n.LandingCrawler),
 		Description: jsii.String("Adds the new processing-time and run partitions of the S3 landing area to the declared orders table"),
-		Role:        landingRole.RoleArn(),
 		Targets: &awsglue.CfnCrawler_TargetsProperty{
 			CatalogTargets: []any{&awsglue.CfnCrawler_CatalogTargetProperty{
 				DatabaseName:     jsii.String(db),
@@ -245,13 +242,11 @@ func (o *orchestration) addCrawlers() {
 			}},
 		},
 	})
+	grantPartitionsAdd(landingRole, db, n.LandingTable)
 
-	stagingRole := o.newCrawlerRole("StagingCrawlerRole", o.StagingBucket, o.StagingCrawlerEvents)
-	grantTablesWrite(stagingRole, db, n.StagingTable)
-	o.addCrawler("StagingCrawler", &awsglue.CfnCrawlerProps{
+	stagingRole := o.addCrawler("StagingCrawler", o.StagingBucket, o.StagingCrawlerEvents, &awsglue.CfnCrawlerProps{
 		Name:         jsii.String(n.StagingCrawler),
 		Description:  jsii.String("Catalogs the S3 staging area as staging_orders (the prefix keeps it apart from the landing orders table)"),
-		Role:         stagingRole.RoleArn(),
 		DatabaseName: jsii.String(db),
 		TablePrefix:  jsii.String(n.StagingTablePrefix),
 		Targets: &awsglue.CfnCrawler_TargetsProperty{
@@ -262,25 +257,17 @@ func (o *orchestration) addCrawlers() {
 			}},
 		},
 	})
+	grantTablesWrite(stagingRole, db, n.StagingTable)
 }
 
-// addCrawler defines a crawler step with what both crawlers share: event
-// mode, schema changes only logged (the landing table is declared, and the
-// staging schema is the Spark job's), the crawler configuration and the
-// security configuration.
-func (o *orchestration) addCrawler(id string, props *awsglue.CfnCrawlerProps) {
-	props.RecrawlPolicy = &awsglue.CfnCrawler_RecrawlPolicyProperty{RecrawlBehavior: jsii.String("CRAWL_EVENT_MODE")}
-	props.SchemaChangePolicy = &awsglue.CfnCrawler_SchemaChangePolicyProperty{UpdateBehavior: jsii.String("LOG"), DeleteBehavior: jsii.String("LOG")}
-	props.Configuration = jsii.String(crawlerConfiguration)
-	props.CrawlerSecurityConfiguration = o.security.SecurityConfigurationName()
-	o.addStep(gluechain.Crawler(id, awsglue.NewCfnCrawler(o.stack, jsii.String(id), props)))
-}
-
-// newCrawlerRole may write the crawler logs, use the data key (the areas
-// are SSE-KMS, the logs are encrypted with it), read the area's orders/ and
-// consume its events; callers grant the catalog.
-func (o *orchestration) newCrawlerRole(id string, area awss3.IBucket, events *eventqueue.EventQueue) awsiam.Role {
-	role := awsiam.NewRole(o.stack, jsii.String(id), &awsiam.RoleProps{
+// addCrawler defines a crawler step and its role (<id>Role) with what both
+// crawlers share: event mode, schema changes only logged (the landing table
+// is declared, and the staging schema is the Spark job's), the crawler and
+// security configurations. The role may write the crawler logs, use the data
+// key (the areas are SSE-KMS, the logs are encrypted with it), read the
+// area's orders/ and consume its events; callers grant the catalog.
+func (o *orchestration) addCrawler(id string, area awss3.IBucket, events *eventqueue.EventQueue, props *awsglue.CfnCrawlerProps) awsiam.Role {
+	role := awsiam.NewRole(o.stack, jsii.String(id+"Role"), &awsiam.RoleProps{
 		AssumedBy: awsiam.NewServicePrincipal(jsii.String("glue.amazonaws.com"), nil),
 	})
 	gluejob.AllowGlueLogs(role, gluejob.CrawlerLogs)
@@ -288,6 +275,13 @@ func (o *orchestration) newCrawlerRole(id string, area awss3.IBucket, events *ev
 	grantPrefixRead(role, area, config.OrdersPrefix)
 	events.GrantCrawler(role)
 	o.roles = append(o.roles, role)
+
+	props.Role = role.RoleArn()
+	props.RecrawlPolicy = &awsglue.CfnCrawler_RecrawlPolicyProperty{RecrawlBehavior: jsii.String("CRAWL_EVENT_MODE")}
+	props.SchemaChangePolicy = &awsglue.CfnCrawler_SchemaChangePolicyProperty{UpdateBehavior: jsii.String("LOG"), DeleteBehavior: jsii.String("LOG")}
+	props.Configuration = jsii.String(crawlerConfiguration)
+	props.CrawlerSecurityConfiguration = o.security.SecurityConfigurationName()
+	o.addStep(gluechain.Crawler(id, awsglue.NewCfnCrawler(o.stack, jsii.String(id), props)))
 	return role
 }
 
