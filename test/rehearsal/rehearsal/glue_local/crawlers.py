@@ -235,16 +235,28 @@ class CrawlerStandIn:
         keys = catalog.partition_keys(table)
         declared = [(c["Name"], c["Type"]) for c in table["StorageDescriptor"]["Columns"]]
         existing = {tuple(p["Values"]) for p in catalog.get_partitions(self.glue, database, name)}
-        new_parts = []
-        for rel, files in groups.items():
+        for files in groups.values():
             crawl.work["folders_crawled"] += 1
             for obj, meta in _footers(self.s3, files, crawl):
                 if _columns(meta) != declared:
                     crawl.work["schema_changes_logged"] += 1
                     crawl.note("schema of %s differs from %s.%s: logged, table unchanged (UpdateBehavior %s)"
                                % (obj.uri, database, name, self.update_behavior))
-            if not keys:
-                continue
+        self._add_folder_partitions(database, name, table, (bucket, base), groups, keys, existing, crawl)
+        present = {tuple(catalog.folder_partition_values(rel, keys) or ()) for rel in groups}
+        # An event crawl knows only the folders its events name.
+        looked_at = existing if folders is None else {tuple(catalog.folder_partition_values(rel, keys) or ()) for rel in folders}
+        for values in (existing & looked_at) - present:
+            crawl.work["partitions_missing_logged"] += 1
+            crawl.note("partition %s has no objects any more: logged (DeleteBehavior %s)" % (list(values), self.delete_behavior))
+
+    def _add_folder_partitions(self, database: str, name: str, table: dict, location: Tuple[str, str],
+                               folders, keys: List[str], existing: set, crawl: Crawl) -> None:
+        """Adds the partitions of the folders (relative to the table's location,
+        given as bucket and base key) that existing lacks; existing gains them."""
+        bucket, base = location
+        new_parts = []
+        for rel in folders if keys else ():
             values = catalog.folder_partition_values(rel, keys)
             if values is None:
                 crawl.note("folder %r does not match the partition keys %s: skipped" % (rel, keys))
@@ -253,12 +265,6 @@ class CrawlerStandIn:
                 new_parts.append((values, "s3://%s/%s%s" % (bucket, base, rel)))
                 existing.add(tuple(values))
         self._add_partitions(database, name, table, new_parts, crawl)
-        present = {tuple(catalog.folder_partition_values(rel, keys) or ()) for rel in groups}
-        # An event crawl knows only the folders its events name.
-        looked_at = existing if folders is None else {tuple(catalog.folder_partition_values(rel, keys) or ()) for rel in folders}
-        for values in (existing & looked_at) - present:
-            crawl.work["partitions_missing_logged"] += 1
-            crawl.note("partition %s has no objects any more: logged (DeleteBehavior %s)" % (list(values), self.delete_behavior))
 
     def _add_partitions(self, database: str, name: str, table: dict, parts, crawl: Crawl) -> None:
         inputs = []
@@ -325,18 +331,7 @@ class CrawlerStandIn:
                            % (database, table_name, self.update_behavior))
         tkeys = catalog.partition_keys(table)
         existing = {tuple(p["Values"]) for p in catalog.get_partitions(self.glue, database, table_name)} if tkeys else set()
-        new_parts = []
-        for rel in todo:
-            if not tkeys:
-                continue
-            values = catalog.folder_partition_values(rel, tkeys)
-            if values is None:
-                crawl.note("folder %r does not match the partition keys %s: skipped" % (rel, tkeys))
-                continue
-            if tuple(values) not in existing:
-                new_parts.append((values, "s3://%s/%s%s" % (bucket, base, rel)))
-                existing.add(tuple(values))
-        self._add_partitions(database, table_name, table, new_parts, crawl)
+        self._add_folder_partitions(database, table_name, table, (bucket, base), todo, tkeys, existing, crawl)
         state[location] = sorted(crawled | set(todo))
 
     @staticmethod
