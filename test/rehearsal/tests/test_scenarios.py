@@ -29,6 +29,19 @@ def _print(s):
     print(table(s))
 
 
+def _settled(rh, summary) -> dict:
+    """The summary, printed, once the workflow runs of what was published have ended."""
+    rh.settle()
+    s = summary()
+    _print(s)
+    return s
+
+
+def _assert_success(s):
+    ok, problems = verdict(s)
+    assert ok, problems
+
+
 def _landing_objects(env, bucket_prefix="orders/"):
     from rehearsal.publisher_step import stream_and_bucket
 
@@ -62,11 +75,8 @@ def _publish_one_run(rh, count: int, seed: int) -> str:
 def test_a_one_batch_every_layer_success(scenario):
     rh, summary = scenario
     p = rh.publish(40, 101)
-    rh.settle()
-    s = summary()
-    _print(s)
-    ok, problems = verdict(s)
-    assert ok, problems
+    s = _settled(rh, summary)
+    _assert_success(s)
     runs = _data_runs(s)
     assert sum(r["landing"] for r in runs) == p.products == p.manifest["product_count"]
     for r in runs:
@@ -109,9 +119,7 @@ def test_b_rows_lost_before_staging_fail_every_later_layer(scenario, hooks, env)
 
     hooks.set({"before:orders_landing_to_staging": drop_one_order})
     lost["run"] = _publish_one_run(rh, 30, 202)
-    rh.settle()
-    s = summary()
-    _print(s)
+    s = _settled(rh, summary)
     ok, problems = verdict(s)
     assert not ok
     run = lost["run"]
@@ -142,9 +150,7 @@ def test_b_row_lost_in_redshift_staging_fails_staging_and_final(scenario, hooks,
 
     hooks.set({"after:orders_s3_staging_to_redshift_staging": delete_one_row})
     target["run"] = _publish_one_run(rh, 30, 303)
-    rh.settle()
-    s = summary()
-    _print(s)
+    s = _settled(rh, summary)
     run = target["run"]
     msgs = [n for n in s["notifications"] if n["run_id"] == run]
     by = {(n["layer"], n["outcome"]) for n in msgs}
@@ -166,11 +172,8 @@ def test_c_bad_records_go_under_the_error_prefix_good_ones_reconcile(scenario, e
     kinesis.put_records(StreamName=rh.firehose.s.stream_name,
                         Records=[{"Data": d, "PartitionKey": f"bad-{i}"} for i, d in enumerate(bad)])
     p = rh.publish(30, 404)
-    rh.settle()
-    s = summary()
-    _print(s)
-    ok, problems = verdict(s)
-    assert ok, problems
+    s = _settled(rh, summary)
+    _assert_success(s)
     bucket, keys = _landing_objects(env, "errors/")
     new = [k for k in keys if k not in errors_before]
     s3 = env.client("s3")
@@ -201,8 +204,7 @@ def test_d_second_batch_during_first_workflow_run(scenario, hooks):
     _print(s)
     assert len(s["batches"]) == 2 and len(s["workflow_runs"]) >= 2
     assert not s["failures"], [f["subject"] for f in s["failures"]]
-    ok, problems = verdict(s)
-    assert ok, problems
+    _assert_success(s)
 
 
 # ---- e. an order delivered twice -----------------------------------------------------
@@ -311,8 +313,7 @@ def test_f_ten_runs_work_per_run(scenario, env):
     for step, figs in ratios.items():
         print(f"  {step:<45} " + ", ".join(f"{k} {v}" for k, v in figs.items()))
     s["work_ratio_run10_over_run1"] = ratios
-    ok, problems = verdict(s)
-    assert ok, problems
+    _assert_success(s)
     assert set(ratios) == steps
     grown = growth_beyond(ratios, WORK_RATIO_LIMIT)
     assert not grown, grown
