@@ -40,11 +40,7 @@ func retainedNamed(all appTemplates) []string {
 }
 
 func TestStatelessStacksRetainNothingNamed(t *testing.T) {
-	for name, all := range variants(t) {
-		if problems := retainedNamed(all); len(problems) > 0 {
-			t.Errorf("%s pipeline:\n%s", name, describeProblems(problems))
-		}
-	}
+	wantNoProblems(t, retainedNamed)
 }
 
 func TestRetainedNamedFindsANamedRetainedResource(t *testing.T) {
@@ -328,10 +324,8 @@ func TestEveryDeliveryIsAllowedByItsTarget(t *testing.T) {
 		if len(all.deliveries()) == 0 {
 			t.Fatalf("%s pipeline: no deliveries found; the test would prove nothing", name)
 		}
-		if problems := deliveryProblems(all); len(problems) > 0 {
-			t.Errorf("%s pipeline:\n%s", name, describeProblems(problems))
-		}
 	}
+	wantNoProblems(t, deliveryProblems)
 }
 
 // The check must catch each way a delivery is refused.
@@ -533,11 +527,7 @@ func (all appTemplates) keyLetsLogsEncrypt(key resourceRef, groupArn string) boo
 }
 
 func TestEveryGlueRunMayWriteAndEncryptItsLogs(t *testing.T) {
-	for name, all := range variants(t) {
-		if problems := glueLogProblems(all); len(problems) > 0 {
-			t.Errorf("%s pipeline:\n%s", name, describeProblems(problems))
-		}
-	}
+	wantNoProblems(t, glueLogProblems)
 }
 
 func TestGlueLogProblemsFindsAJobThatCannotLog(t *testing.T) {
@@ -742,11 +732,7 @@ func TestEveryGlueJobRunsTheSDKTheScriptTestsRun(t *testing.T) {
 	if pins["boto3"] == "" || pins["botocore"] == "" {
 		t.Fatalf("requirements.txt pins no boto3/botocore: %v", pins)
 	}
-	for name, all := range variants(t) {
-		if problems := glueSDKProblems(all, pins); len(problems) > 0 {
-			t.Errorf("%s pipeline:\n%s", name, describeProblems(problems))
-		}
-	}
+	wantNoProblems(t, func(all appTemplates) []string { return glueSDKProblems(all, pins) })
 	// A Python shell job without the modules gets 1.21.21, and is caught.
 	shell := appTemplates{"s": {"Resources": map[string]any{"Job": map[string]any{"Type": "AWS::Glue::Job", "Properties": map[string]any{
 		"Command": map[string]any{"Name": "pythonshell", "PythonVersion": "3.9"}, "DefaultArguments": map[string]any{}}}}}}

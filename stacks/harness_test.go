@@ -216,6 +216,17 @@ func variants(t *testing.T) map[string]appTemplates {
 	}
 }
 
+// wantNoProblems runs a class check over the templates of each variant
+// pipeline and fails for every pipeline it finds problems in.
+func wantNoProblems(t *testing.T, check func(appTemplates) []string) {
+	t.Helper()
+	for name, all := range variants(t) {
+		if problems := check(all); len(problems) > 0 {
+			t.Errorf("%s pipeline:\n%s", name, describeProblems(problems))
+		}
+	}
+}
+
 // hasResource asserts a resource of type typ with (at least) props exists.
 func hasResource(t *testing.T, tmpl assertions.Template, typ string, props any) {
 	t.Helper()

@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"encoding/json"
+	"maps"
 	"reflect"
 	"strings"
 	"testing"
@@ -31,27 +32,43 @@ func TestStreamIsEncryptedAndSizedFromConfig(t *testing.T) {
 	})
 }
 
-func TestLandingBucketSendsEventsToEventBridge(t *testing.T) {
-	tmpl := templateOf(t, defaultPipeline(t).Storage.Stack)
-	// Natively on the bucket: no bucket-notifications custom resource.
-	resourceCount(t, tmpl, "Custom::S3BucketNotifications", 0)
-	hasResource(t, tmpl, "AWS::S3::Bucket", map[string]any{
-		"NotificationConfiguration": map[string]any{"EventBridgeConfiguration": map[string]any{"EventBridgeEnabled": true}},
-		"BucketName":                map[string]any{"Fn::Join": []any{"-", []any{"fo-to-dw-orders-landing-area", map[string]any{"Ref": "AWS::AccountId"}, map[string]any{"Ref": "AWS::Region"}}}},
+// accountRegionName is a bucket name as the storage stack composes it
+// when no suffix is set: name, the account and the region.
+func accountRegionName(name string) map[string]any {
+	return map[string]any{"Fn::Join": []any{"-", []any{name, map[string]any{"Ref": "AWS::AccountId"}, map[string]any{"Ref": "AWS::Region"}}}}
+}
+
+// hardenedBucket are the properties of the area bucket named name: KMS
+// encryption with a bucket key, public access blocked and versioning on,
+// and more, what a test checks besides.
+func hardenedBucket(name string, more map[string]any) map[string]any {
+	props := map[string]any{
+		"BucketName": accountRegionName(name),
 		"BucketEncryption": map[string]any{"ServerSideEncryptionConfiguration": []any{map[string]any{
 			"BucketKeyEnabled":              true,
 			"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": assertions.Match_AnyValue()},
 		}}},
 		"PublicAccessBlockConfiguration": map[string]any{"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true},
 		"VersioningConfiguration":        map[string]any{"Status": "Enabled"},
-	})
+	}
+	maps.Copy(props, more)
+	return props
+}
+
+func TestLandingBucketSendsEventsToEventBridge(t *testing.T) {
+	tmpl := templateOf(t, defaultPipeline(t).Storage.Stack)
+	// Natively on the bucket: no bucket-notifications custom resource.
+	resourceCount(t, tmpl, "Custom::S3BucketNotifications", 0)
+	hasResource(t, tmpl, "AWS::S3::Bucket", hardenedBucket("fo-to-dw-orders-landing-area", map[string]any{
+		"NotificationConfiguration": map[string]any{"EventBridgeConfiguration": map[string]any{"EventBridgeEnabled": true}},
+	}))
 }
 
 func TestEachAreaNotifiesItsCrawlersQueueOfObjectsUnderOrders(t *testing.T) {
 	tmpl := templateOf(t, defaultPipeline(t).Storage.Stack)
 	for bucket, queue := range map[string]string{"fo-to-dw-orders-landing-area": "LandingCrawlerEventsQueue", "fo-to-dw-orders-staging-area": "StagingCrawlerEventsQueue"} {
 		hasResource(t, tmpl, "AWS::S3::Bucket", map[string]any{
-			"BucketName": map[string]any{"Fn::Join": []any{"-", []any{bucket, map[string]any{"Ref": "AWS::AccountId"}, map[string]any{"Ref": "AWS::Region"}}}},
+			"BucketName": accountRegionName(bucket),
 			"NotificationConfiguration": map[string]any{
 				"EventBridgeConfiguration": map[string]any{"EventBridgeEnabled": true},
 				"QueueConfigurations": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
@@ -239,16 +256,9 @@ func TestDestroyRemovalPolicyEmptiesBuckets(t *testing.T) {
 
 func TestStagingAreaBucketsAreHardened(t *testing.T) {
 	tmpl := templateOf(t, defaultPipeline(t).Storage.Stack)
-	hasResource(t, tmpl, "AWS::S3::Bucket", map[string]any{
-		"BucketName": map[string]any{"Fn::Join": []any{"-", []any{"fo-to-dw-orders-staging-area", map[string]any{"Ref": "AWS::AccountId"}, map[string]any{"Ref": "AWS::Region"}}}},
-		"BucketEncryption": map[string]any{"ServerSideEncryptionConfiguration": []any{map[string]any{
-			"BucketKeyEnabled":              true,
-			"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": assertions.Match_AnyValue()},
-		}}},
-		"PublicAccessBlockConfiguration": map[string]any{"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true},
-		"VersioningConfiguration":        map[string]any{"Status": "Enabled"},
-		"LoggingConfiguration":           map[string]any{"LogFilePrefix": "staging-area/"},
-	})
+	hasResource(t, tmpl, "AWS::S3::Bucket", hardenedBucket("fo-to-dw-orders-staging-area", map[string]any{
+		"LoggingConfiguration": map[string]any{"LogFilePrefix": "staging-area/"},
+	}))
 	hasResource(t, tmpl, "AWS::S3::Bucket", map[string]any{
 		"LoggingConfiguration": map[string]any{"LogFilePrefix": "athena-results/"},
 		"LifecycleConfiguration": map[string]any{"Rules": assertions.Match_ArrayWith(&[]any{

@@ -36,6 +36,32 @@ func load(t *testing.T, overrides map[string]any, stageDir string) (Config, erro
 	return Load(Sources{CDKJSONContext: base, Context: all, StageDir: stageDir})
 }
 
+// refusal is settings that must not load and what the error must mention.
+type refusal struct {
+	name      string
+	overrides map[string]any
+	want      []string
+}
+
+// wantRefused loads each case's overrides, as a subtest, and fails it
+// unless the config is refused with an error that mentions each of want.
+func wantRefused(t *testing.T, cases []refusal) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := load(t, c.overrides, "")
+			if err == nil {
+				t.Fatalf("%v was accepted", c.overrides)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
 func TestCDKJSONHoldsNoPipelineKeys(t *testing.T) {
 	for k := range cdkJSONContext(t) {
 		if ownKey.MatchString(k) {
@@ -70,11 +96,7 @@ func TestReadmeConfigTableIsCurrent(t *testing.T) {
 }
 
 func TestErrorsNameTheKeyAndWhatIsAllowed(t *testing.T) {
-	cases := []struct {
-		name      string
-		overrides map[string]any
-		want      []string
-	}{
+	wantRefused(t, []refusal{
 		{"bad enum", map[string]any{"triggerMode": "sometimes"}, []string{`"triggerMode"`, "sometimes", "batch-completion, continuous"}},
 		{"unknown key", map[string]any{"triggermode": "continuous"}, []string{`"triggermode"`, "unknown", `did you mean "triggerMode"`}},
 		{"bad email", map[string]any{"failureEmails": "ops@example.com,not-an-email"}, []string{`"failureEmails"`, "not-an-email"}},
@@ -99,20 +121,7 @@ func TestErrorsNameTheKeyAndWhatIsAllowed(t *testing.T) {
 			[]string{`"existingClusterIdentifier"`, `"existingSecretArn"`, "required when warehouseMode is existing-cluster"}},
 		{"VPC narrower than /24", map[string]any{"vpcCidr": "10.40.0.0/25"}, []string{`"vpcCidr"`, "10.40.0.0/25", "between /16 and /24"}},
 		{"VPC wider than /16", map[string]any{"vpcCidr": "10.40.0.0/15"}, []string{`"vpcCidr"`, "10.40.0.0/15", "between /16 and /24"}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			_, err := load(t, c.overrides, "")
-			if err == nil {
-				t.Fatalf("%v was accepted", c.overrides)
-			}
-			for _, w := range c.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
-				}
-			}
-		})
-	}
+	})
 }
 
 // Bounds are inclusive: the values at them are settings a user may choose.

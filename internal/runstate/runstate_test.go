@@ -86,10 +86,7 @@ func TestRedeliveredEventDoesNotRotateTwice(t *testing.T) {
 func TestConcurrentRotationsSerialize(t *testing.T) {
 	ctx := context.Background()
 	store := runstatetest.New(t).Store()
-	start, err := store.Current(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	start := runstatetest.Current(t, store)
 	const n = 8
 	results := make([]runstate.Rotation, 2*n)
 	errs := make([]error, 2*n)
@@ -278,11 +275,8 @@ func TestRotationGivesUpWhenContendedTwentyTimes(t *testing.T) {
 		return nil, &types.ConditionalCheckFailedException{Message: aws.String("another rotation won")}
 	}
 	store := &runstate.Store{Client: api, Table: tbl.Name}
-	first, err := store.Current(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = store.Rotate(context.Background(), "event-1")
+	first := runstatetest.Current(t, store)
+	_, err := store.Rotate(context.Background(), "event-1")
 	if err == nil || !strings.Contains(err.Error(), "still contended after 20 attempts") || updates != 20 {
 		t.Fatalf("after %d contended updates: %v", updates, err)
 	}
@@ -320,10 +314,7 @@ func TestRotationRecordsTheClosedRun(t *testing.T) {
 	store := runstatetest.New(t).Store()
 	now := time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC)
 	store.Now = func() time.Time { return now }
-	first, err := store.Current(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	first := runstatetest.Current(t, store)
 	if _, found, err := store.Closed(ctx, first.ID); err != nil || found {
 		t.Fatalf("the open run has a closed record: %v, %v", found, err)
 	}

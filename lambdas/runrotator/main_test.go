@@ -7,7 +7,6 @@ import (
 
 	"github.com/orders-pipeline/orders-pipeline/internal/runstate"
 	"github.com/orders-pipeline/orders-pipeline/internal/runstate/runstatetest"
-	"github.com/orders-pipeline/orders-pipeline/internal/testserver"
 	"github.com/orders-pipeline/orders-pipeline/lambdas/runrotator/rotate"
 )
 
@@ -15,9 +14,7 @@ import (
 // delivered through the Lambda Runtime Interface Emulator, once per event id.
 func TestBootstrapUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 	table := runstatetest.New(t)
-	fn := testserver.RIE(t, testserver.BuildHostBinary(t, "lambdas/runrotator"),
-		runstate.EnvTable+"="+table.Name, rotate.EnvLandingBucket+"=landing", rotate.EnvCompletionPrefix+"=batch-completion/",
-		"AWS_ENDPOINT_URL_DYNAMODB="+table.Endpoint)
+	fn := table.Function(t, "lambdas/runrotator", rotate.EnvLandingBucket+"=landing", rotate.EnvCompletionPrefix+"=batch-completion/")
 	event := []byte(`{"version":"0","id":"6a7e8feb-b491-4cf7-a9f1-bf3703467718","detail-type":"Object Created","source":"aws.s3",
 		"account":"123456789012","time":"2026-11-28T01:30:00Z","region":"us-east-1","resources":["arn:aws:s3:::landing"],
 		"detail":{"version":"0","bucket":{"name":"landing"},"object":{"key":"batch-completion/batch-42.done","size":0},"reason":"PutObject"}}`)
@@ -31,10 +28,7 @@ func TestBootstrapUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 			t.Fatalf("response %s: %v", body, err)
 		}
 	}
-	current, err := table.Store().Current(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	current := runstatetest.Current(t, table.Store())
 	if first.Duplicate || first.Opened != current.ID || !second.Duplicate || second.Opened != current.ID {
 		t.Fatalf("first %+v, second %+v, open run %s", first, second, current.ID)
 	}

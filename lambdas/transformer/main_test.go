@@ -22,8 +22,7 @@ import (
 // must not fail the invocation.
 func TestBootstrapUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 	table := runstatetest.New(t)
-	fn := testserver.RIE(t, testserver.BuildHostBinary(t, "lambdas/transformer"),
-		runstate.EnvTable+"="+table.Name, runstate.EnvCacheSeconds+"=5", "AWS_ENDPOINT_URL_DYNAMODB="+table.Endpoint)
+	fn := table.Function(t, "lambdas/transformer", runstate.EnvCacheSeconds+"=5")
 	order := `{"order_id":"bee482f1-833c-4395-9d85-0ca6b963d6e7","products":[{"product_code":"P-1","quantity":2,"unit_price":9.99}]}`
 	payload := fmt.Sprintf(`{"invocationId":"inv-1","deliveryStreamArn":"arn:aws:firehose:us-east-1:123456789012:deliverystream/orders-firehose","region":"us-east-1","records":[
 		{"recordId":"r1","approximateArrivalTimestamp":1795000000000,"data":%q,
@@ -50,10 +49,7 @@ func TestBootstrapUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 	if err := json.Unmarshal(resp.Records[0].Data, &stamped); err != nil || resp.Records[0].Result != "Ok" {
 		t.Fatalf("record 1: %s %s", resp.Records[0].Result, resp.Records[0].Data)
 	}
-	current, err := table.Store().Current(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	current := runstatetest.Current(t, table.Store())
 	if stamped.RunID != current.ID || !runstate.ValidRunID(stamped.RunID) || len(stamped.At) != 24 {
 		t.Fatalf("stamped %+v, open run %s", stamped, current.ID)
 	}

@@ -6,15 +6,13 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/orders-pipeline/orders-pipeline/internal/construct/nag"
+	"github.com/orders-pipeline/orders-pipeline/internal/construct/constructtest"
 )
 
 func synth(t *testing.T) (awscdk.Stack, assertions.Template) {
 	t.Helper()
-	app := awscdk.NewApp(nil)
-	stack := awscdk.NewStack(app, jsii.String("Queues"), nil)
+	stack := constructtest.Checked("Queues", nil)
 	New(stack, "DeadLetters", "the test's undeliverable events")
-	nag.AddChecks(app)
 	return stack, assertions.Template_FromStack(stack, nil)
 }
 
@@ -35,7 +33,5 @@ func TestQueueIsAFinalEncryptedTLSOnlyDestination(t *testing.T) {
 
 func TestQueueHasNoNagFindings(t *testing.T) {
 	stack, _ := synth(t)
-	for _, f := range nag.Findings(stack) {
-		t.Errorf("cdk-nag: %s", f)
-	}
+	constructtest.NoFindings(t, stack, nil)
 }

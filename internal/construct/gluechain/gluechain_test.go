@@ -11,13 +11,12 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/orders-pipeline/orders-pipeline/internal/construct/nag"
+	"github.com/orders-pipeline/orders-pipeline/internal/construct/constructtest"
 )
 
-// chain is a crawler, then two Python shell jobs.
-func chain(t *testing.T, app awscdk.App) (awscdk.Stack, *Chain) {
+// chain is a crawler, then two Python shell jobs, in stack.
+func chain(t *testing.T, stack awscdk.Stack) *Chain {
 	t.Helper()
-	stack := awscdk.NewStack(app, jsii.String("Chain"), nil)
 	role := awsiam.Role_FromRoleArn(stack, jsii.String("Role"), jsii.String("arn:aws:iam::111122223333:role/glue"), nil)
 	scripts := awss3.Bucket_FromBucketName(stack, jsii.String("Scripts"), jsii.String("scripts"))
 	crawler := awsglue.NewCfnCrawler(stack, jsii.String("Crawler"), &awsglue.CfnCrawlerProps{
@@ -37,7 +36,7 @@ func chain(t *testing.T, app awscdk.App) (awscdk.Stack, *Chain) {
 		Steps:           []Step{Crawler("Crawl", crawler), job("first"), job("second")},
 		BatchSize:       10, BatchWindow: awscdk.Duration_Seconds(jsii.Number(300)),
 	})
-	return stack, c
+	return c
 }
 
 func triggers(t *testing.T, stack awscdk.Stack) map[string]map[string]any {
@@ -51,7 +50,8 @@ func triggers(t *testing.T, stack awscdk.Stack) map[string]map[string]any {
 }
 
 func TestEachStepStartsAfterThePreviousSucceeded(t *testing.T) {
-	stack, c := chain(t, awscdk.NewApp(nil))
+	stack := awscdk.NewStack(awscdk.NewApp(nil), jsii.String("Chain"), nil)
+	c := chain(t, stack)
 	if c.LastJob() != "second" {
 		t.Errorf("last job %s", c.LastJob())
 	}
@@ -121,12 +121,7 @@ func TestAChainMustEndWithAJob(t *testing.T) {
 // The workflow and its triggers raise no cdk-nag finding (the test's jobs
 // and crawler are not what is checked).
 func TestChainHasNoNagFindings(t *testing.T) {
-	app := awscdk.NewApp(nil)
-	stack, _ := chain(t, app)
-	nag.AddChecks(app)
-	for _, f := range nag.Findings(stack) {
-		if strings.Contains(f, "/Workflow") {
-			t.Errorf("cdk-nag: %s", f)
-		}
-	}
+	stack := constructtest.Checked("Chain", nil)
+	chain(t, stack)
+	constructtest.NoFindings(t, stack, func(f string) bool { return strings.Contains(f, "/Workflow") })
 }

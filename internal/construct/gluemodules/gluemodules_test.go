@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/orders-pipeline/orders-pipeline/internal/construct/constructtest"
 	"github.com/orders-pipeline/orders-pipeline/internal/construct/nag"
 	"github.com/orders-pipeline/orders-pipeline/internal/construct/securebucket"
 )
@@ -47,8 +48,7 @@ func TestOnlyTheDirectorysPythonFilesAreModules(t *testing.T) {
 // one job that uses them.
 func deployed(t *testing.T) (awscdk.Stack, *Modules) {
 	t.Helper()
-	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{"@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": true}})
-	stack := awscdk.NewStack(app, jsii.String("Modules"), nil)
+	stack := constructtest.Checked("Modules", &awscdk.AppProps{Context: &map[string]any{"@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": true}})
 	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
 	logs := securebucket.New(stack, "Logs", securebucket.Props{AccessLogDestination: true})
 	nag.Suppress(logs, nag.Suppression("AwsSolutions-S1", "The test's access-log bucket cannot log into itself."))
@@ -59,7 +59,6 @@ func deployed(t *testing.T) (awscdk.Stack, *Modules) {
 		Role: role, Script: awsglue.Code_FromBucket(code, jsii.String("job.py")), ExtraPythonFiles: &m.Code,
 	})
 	m.AwaitedBy(job)
-	nag.AddChecks(app)
 	return stack, m
 }
 
@@ -96,9 +95,7 @@ func TestAnEmptyDirectoryIsRefused(t *testing.T) {
 
 func TestDeploymentHasNoNagFindings(t *testing.T) {
 	stack, _ := deployed(t)
-	for _, f := range nag.Findings(stack) {
-		if !strings.Contains(f, "/JobRole/") && !strings.Contains(f, "/Job/") {
-			t.Errorf("cdk-nag: %s", f)
-		}
-	}
+	constructtest.NoFindings(t, stack, func(f string) bool {
+		return !strings.Contains(f, "/JobRole/") && !strings.Contains(f, "/Job/")
+	})
 }

@@ -6,7 +6,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/orders-pipeline/orders-pipeline/internal/construct/nag"
+	"github.com/orders-pipeline/orders-pipeline/internal/construct/constructtest"
 )
 
 func TestKeyRotatesAndLetsOnlyAWSServicesCreateGrants(t *testing.T) {
@@ -35,11 +35,7 @@ func TestKeyFollowsTheRemovalPolicy(t *testing.T) {
 }
 
 func TestKeyHasNoNagFindings(t *testing.T) {
-	app := awscdk.NewApp(nil)
-	stack := awscdk.NewStack(app, jsii.String("Keys"), nil)
+	stack := constructtest.Checked("Keys", nil)
 	New(stack, "Key", Props{Description: "test"})
-	nag.AddChecks(app)
-	for _, f := range nag.Findings(stack) {
-		t.Errorf("cdk-nag: %s", f)
-	}
+	constructtest.NoFindings(t, stack, nil)
 }

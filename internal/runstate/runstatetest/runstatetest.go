@@ -43,3 +43,22 @@ func New(t testing.TB) Table {
 func (tb Table) Store() *runstate.Store {
 	return &runstate.Store{Client: tb.Client, Table: tb.Name}
 }
+
+// Function builds the Lambda in pkg (relative to the module root) and runs
+// it under the Runtime Interface Emulator with the table's name and
+// endpoint in its environment, and env besides.
+func (tb Table) Function(t testing.TB, pkg string, env ...string) *testserver.Lambda {
+	t.Helper()
+	return testserver.RIE(t, testserver.BuildHostBinary(t, pkg),
+		append([]string{runstate.EnvTable + "=" + tb.Name, "AWS_ENDPOINT_URL_DYNAMODB=" + tb.Endpoint}, env...)...)
+}
+
+// Current is store's open run; t fails if it cannot be read.
+func Current(t testing.TB, store *runstate.Store) runstate.Run {
+	t.Helper()
+	run, err := store.Current(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
+}

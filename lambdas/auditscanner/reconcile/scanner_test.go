@@ -44,6 +44,17 @@ func wantNoFailures(t *testing.T, resp events.DynamoDBEventResponse, log *bytes.
 	}
 }
 
+// wantNotification fails t unless m went to topic, its subject holds
+// subject and its message each of message.
+func wantNotification(t *testing.T, m rt.Notification, topic, subject string, message ...string) {
+	t.Helper()
+	if m.TopicArn != rt.TopicArn(topic) {
+		t.Errorf("%q went to %s, want %s", m.Subject, m.TopicArn, rt.TopicArn(topic))
+	}
+	contains(t, "subject", m.Subject, subject)
+	contains(t, "message", m.Message, message...)
+}
+
 func contains(t *testing.T, what, text string, parts ...string) {
 	t.Helper()
 	for _, p := range parts {
@@ -67,18 +78,22 @@ func TestScannerAgainstDynaliteAndGoaws(t *testing.T) {
 		seen += n
 		return msgs
 	}
+	// notify puts items, hands the scanner a batch of one record (event,
+	// sequence) of the last of them, wants it processed and returns the one
+	// notification that went out.
+	notify := func(t *testing.T, event, sequence string, items ...map[string]types.AttributeValue) rt.Notification {
+		t.Helper()
+		for _, it := range items {
+			e.Put(t, it)
+		}
+		wantNoFailures(t, s.Handle(ctx, batch(rt.Record(t, event, sequence, items[len(items)-1]))), &log)
+		return next(t, 1)[0]
+	}
 
 	t.Run("match publishes SUCCESS", func(t *testing.T) {
-		e.Put(t, rt.AuditItem("run-match", audit.S3Landing, 1234))
-		staging := rt.AuditItem("run-match", audit.S3Staging, 1234)
-		e.Put(t, staging)
-		wantNoFailures(t, s.Handle(ctx, batch(rt.Record(t, "INSERT", "100", staging))), &log)
-		m := next(t, 1)[0]
-		if m.TopicArn != rt.TopicArn(rt.SuccessTopic) {
-			t.Errorf("SUCCESS went to %s", m.TopicArn)
-		}
-		contains(t, "subject", m.Subject, "SUCCESS run run-match s3_staging: 1234 = landing")
-		contains(t, "message", m.Message, "SUCCESS: the S3 staging area holds the same number of records",
+		m := notify(t, "INSERT", "100", rt.AuditItem("run-match", audit.S3Landing, 1234), rt.AuditItem("run-match", audit.S3Staging, 1234))
+		wantNotification(t, m, rt.SuccessTopic, "SUCCESS run run-match s3_staging: 1234 = landing",
+			"SUCCESS: the S3 staging area holds the same number of records",
 			"Run id:        run-match", "Layer count:   1234", "Landing count: 1234", "Difference:    +0",
 			"orders_s3_staging_audit_load, job run jr_run-match")
 		if strings.Contains(m.Message, "What to check") {
@@ -97,30 +112,17 @@ func TestScannerAgainstDynaliteAndGoaws(t *testing.T) {
 	})
 
 	t.Run("mismatch publishes FAILURE with the difference", func(t *testing.T) {
-		e.Put(t, rt.AuditItem("run-short", audit.S3Landing, 1234))
-		final := rt.AuditItem("run-short", audit.RedshiftFinal, 1200)
-		e.Put(t, final)
-		wantNoFailures(t, s.Handle(ctx, batch(rt.Record(t, "INSERT", "200", final))), &log)
-		m := next(t, 1)[0]
-		if m.TopicArn != rt.TopicArn(rt.FailureTopic) {
-			t.Errorf("FAILURE went to %s", m.TopicArn)
-		}
-		contains(t, "subject", m.Subject, "FAILURE run run-short redshift_final: 1200 vs landing 1234 (-34)")
-		contains(t, "message", m.Message, "FAILURE: the Redshift final area does not hold the same number",
+		m := notify(t, "INSERT", "200", rt.AuditItem("run-short", audit.S3Landing, 1234), rt.AuditItem("run-short", audit.RedshiftFinal, 1200))
+		wantNotification(t, m, rt.FailureTopic, "FAILURE run run-short redshift_final: 1200 vs landing 1234 (-34)",
+			"FAILURE: the Redshift final area does not hold the same number",
 			"Layer count:   1200", "Landing count: 1234", "Difference:    -34", "What to check:",
 			"\n- 34 records of the landing area did not reach the Redshift final area", "staging-to-final job")
 	})
 
 	t.Run("missing landing item publishes FAILURE", func(t *testing.T) {
-		rs := rt.AuditItem("run-no-landing", audit.RedshiftStaging, 10)
-		e.Put(t, rs)
-		wantNoFailures(t, s.Handle(ctx, batch(rt.Record(t, "INSERT", "300", rs))), &log)
-		m := next(t, 1)[0]
-		if m.TopicArn != rt.TopicArn(rt.FailureTopic) {
-			t.Errorf("FAILURE went to %s", m.TopicArn)
-		}
-		contains(t, "subject", m.Subject, "FAILURE run run-no-landing redshift_staging: 10, no landing count")
-		contains(t, "message", m.Message, "the S3 landing area has no count for that run", "Landing count: missing",
+		m := notify(t, "INSERT", "300", rt.AuditItem("run-no-landing", audit.RedshiftStaging, 10))
+		wantNotification(t, m, rt.FailureTopic, "FAILURE run run-no-landing redshift_staging: 10, no landing count",
+			"the S3 landing area has no count for that run", "Landing count: missing",
 			"landing audit job", "run_id=run-no-landing, layer=s3_landing")
 		if _, ok := e.Get(t, "run-no-landing", audit.NotifiedLayer(audit.RedshiftStaging))[audit.NotifiedLandingAttr]; ok {
 			t.Error("notified item records a landing count although there is none")
@@ -128,23 +130,17 @@ func TestScannerAgainstDynaliteAndGoaws(t *testing.T) {
 	})
 
 	t.Run("duplicate delivery notifies once, a changed count again", func(t *testing.T) {
-		e.Put(t, rt.AuditItem("run-dup", audit.S3Landing, 50))
 		staging := rt.AuditItem("run-dup", audit.S3Staging, 40)
-		e.Put(t, staging)
-		rec := rt.Record(t, "INSERT", "400", staging)
-		wantNoFailures(t, s.Handle(ctx, batch(rec)), &log)
-		next(t, 1)
+		notify(t, "INSERT", "400", rt.AuditItem("run-dup", audit.S3Landing, 50), staging)
 		// Same record again (a retried batch), and in the same batch twice.
+		rec := rt.Record(t, "INSERT", "400", staging)
 		wantNoFailures(t, s.Handle(ctx, batch(rec, rec)), &log)
 		if st, _ := s.Process(ctx, rec); st != reconcile.Duplicate {
 			t.Errorf("redelivered record status = %s, want duplicate", st)
 		}
 		e.WaitFor(t, seen) // fails if a second notification arrived
 		// Late data: the staging job recounts and the count now matches.
-		late := rt.AuditItem("run-dup", audit.S3Staging, 50)
-		e.Put(t, late)
-		wantNoFailures(t, s.Handle(ctx, batch(rt.Record(t, "MODIFY", "401", late))), &log)
-		m := next(t, 1)[0]
+		m := notify(t, "MODIFY", "401", rt.AuditItem("run-dup", audit.S3Staging, 50))
 		contains(t, "subject", m.Subject, "SUCCESS run run-dup s3_staging: 50 = landing")
 	})
 

@@ -43,10 +43,7 @@ func TestCompletionFileAndWorkflowRestartRotate(t *testing.T) {
 func TestOtherEventsAreRefusedWithoutRotating(t *testing.T) {
 	ctx := context.Background()
 	store := runstatetest.New(t).Store()
-	before, err := store.Current(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	before := runstatetest.Current(t, store)
 	for name, ev := range map[string]events.EventBridgeEvent{
 		"orders object":       s3Event("x1", trigger.LandingBucket, "orders/processing_date=2026-11-28/part.parquet"),
 		"other bucket":        s3Event("x2", "someone-elses-bucket", "batch-completion/done"),
