@@ -219,7 +219,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return ExitFailed
 	}
 	m := NewManifest(o.batchID, o.stream, acks, sendStart, time.Now())
-	if o.completionPause > 0 {
+	if o.completionPause != 0 { // parseFlags refuses a negative pause
 		progress.Waiting(fmt.Sprintf("%v before the completion object", o.completionPause))
 		select {
 		case <-time.After(o.completionPause):
@@ -288,13 +288,9 @@ func publish(src *source, limit int, send func(*Batch) error) error {
 }
 
 // rateLimit is the batch size that keeps a rate-limited run from sending
-// more than one second's worth of records in one call.
-func rateLimit(rate float64) int {
-	if rate <= 0 {
-		return 0
-	}
-	return int(math.Ceil(rate))
-}
+// more than one second's worth of records in one call; without a rate (0)
+// it is 0, which Batch takes as the API's limit.
+func rateLimit(rate float64) int { return int(math.Ceil(rate)) }
 
 func dryRun(o *options, src *source, stdout, stderr io.Writer) int {
 	var calls, records, products, bytes int64

@@ -5,8 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -38,10 +39,9 @@ func NewManifest(batchID, stream string, a Acks, start, end time.Time) Manifest 
 		Shards:    []ShardRange{},
 		StartTime: start.UTC().Format(TimestampLayout), EndTime: end.UTC().Format(TimestampLayout),
 	}
-	for _, sr := range a.Shards {
-		m.Shards = append(m.Shards, *sr)
+	for _, shard := range slices.Sorted(maps.Keys(a.Shards)) {
+		m.Shards = append(m.Shards, *a.Shards[shard])
 	}
-	sort.Slice(m.Shards, func(i, j int) bool { return m.Shards[i].ShardID < m.Shards[j].ShardID })
 	return m
 }
 

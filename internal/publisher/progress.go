@@ -29,12 +29,14 @@ type Progress struct {
 	waiting      string
 	waitingSince time.Time
 	stop, done   chan struct{}
+	// now is the clock, time.Now outside tests.
+	now func() time.Time
 }
 
 // NewProgress reports to w; total is the batch's record count. It reports
 // every StatusEvery until Finish or Stop.
 func NewProgress(w io.Writer, tty bool, total int64) *Progress {
-	p := &Progress{w: w, tty: tty, total: total, start: time.Now(), stop: make(chan struct{}), done: make(chan struct{})}
+	p := &Progress{w: w, tty: tty, total: total, start: time.Now(), stop: make(chan struct{}), done: make(chan struct{}), now: time.Now}
 	go p.beat()
 	return p
 }
@@ -57,7 +59,7 @@ func (p *Progress) beat() {
 
 // draw shows the current state; p.mu is held.
 func (p *Progress) draw() {
-	p.lastDraw = time.Now()
+	p.lastDraw = p.now()
 	if p.tty {
 		// Erase to the end of the line: a redrawn line can be shorter.
 		fmt.Fprintf(p.w, "\r%s\x1b[K", p.line(true))
@@ -83,7 +85,7 @@ func (p *Progress) Update(a Acks) {
 	defer p.mu.Unlock()
 	p.acks = a
 	p.waiting = ""
-	if p.tty && time.Since(p.lastDraw) >= 100*time.Millisecond {
+	if p.tty && p.now().Sub(p.lastDraw) >= 100*time.Millisecond {
 		p.draw()
 	}
 }
@@ -92,7 +94,7 @@ func (p *Progress) Update(a Acks) {
 func (p *Progress) Waiting(call string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.waiting, p.waitingSince = call, time.Now()
+	p.waiting, p.waitingSince = call, p.now()
 }
 
 // Stop ends the periodic reports; it returns once none can be printed any
@@ -122,7 +124,7 @@ func (p *Progress) Finish(a Acks) {
 // line is the state as one line; p.mu is held.
 func (p *Progress) line(bar bool) string {
 	a := p.acks
-	elapsed := time.Since(p.start).Seconds()
+	elapsed := p.now().Sub(p.start).Seconds()
 	rate := 0.0
 	if elapsed > 0 {
 		rate = float64(a.Records) / elapsed
@@ -130,7 +132,7 @@ func (p *Progress) line(bar bool) string {
 	stats := fmt.Sprintf("%d/%d records  %.2f MB  %.0f rec/s  %d retries  %.1fs",
 		a.Records, p.total, float64(a.Bytes)/1e6, rate, a.Retries, elapsed)
 	if p.waiting != "" {
-		stats += fmt.Sprintf("  waiting %.0fs for %s", time.Since(p.waitingSince).Seconds(), p.waiting)
+		stats += fmt.Sprintf("  waiting %.0fs for %s", p.now().Sub(p.waitingSince).Seconds(), p.waiting)
 	}
 	if !bar {
 		if a.LastError != "" && a.Records < p.total {

@@ -154,3 +154,67 @@ func TestProgressFinishEndsTheLine(t *testing.T) {
 		}
 	}
 }
+
+// testClock is a clock that moves only when the test moves it. Progress
+// reads its clock with p.mu held, so the test moves it with p.mu held too.
+type testClock struct{ at time.Time }
+
+func (c *testClock) now() time.Time { return c.at }
+
+// onTestClock is a progress that reads c instead of the time; its batch
+// begins at c's current time.
+func onTestClock(t *testing.T, w *syncBuffer, tty bool, total int64) (*Progress, func(time.Duration)) {
+	t.Helper()
+	p := NewProgress(w, tty, total)
+	t.Cleanup(p.Stop)
+	c := &testClock{at: time.Date(2026, 11, 28, 8, 0, 0, 0, time.UTC)}
+	p.mu.Lock()
+	p.now, p.start = c.now, c.at
+	p.mu.Unlock()
+	advance := func(d time.Duration) {
+		p.mu.Lock()
+		c.at = c.at.Add(d)
+		p.mu.Unlock()
+	}
+	return p, advance
+}
+
+// The bar is redrawn once a tenth of a second has passed since the last
+// draw, and not a nanosecond before.
+func TestProgressRedrawsTheBarOnceATenthOfASecondHasPassed(t *testing.T) {
+	var w syncBuffer
+	p, advance := onTestClock(t, &w, true, 10)
+	p.Update(Acks{Records: 1})
+	if got := w.take(); !strings.Contains(got, "1/10 records") {
+		t.Fatalf("first update drew %q", got)
+	}
+	advance(100*time.Millisecond - time.Nanosecond)
+	p.Update(Acks{Records: 2})
+	if got := w.take(); got != "" {
+		t.Fatalf("an update a nanosecond short of 100 ms after the last draw drew %q", got)
+	}
+	advance(time.Nanosecond)
+	p.Update(Acks{Records: 3})
+	if got := w.take(); !strings.Contains(got, "3/10 records") {
+		t.Fatalf("an update 100 ms after the last draw drew %q", got)
+	}
+}
+
+// At the instant the batch begins no time has passed: the rate is zero, not
+// a division by zero; later it is records per elapsed second.
+func TestProgressRateAtTheFirstInstantIsZero(t *testing.T) {
+	p, advance := onTestClock(t, &syncBuffer{}, false, 10)
+	line := func(a Acks) string {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.acks = a
+		return p.line(false)
+	}
+	if got, want := line(Acks{Records: 3}), "sent 3/10 records  0.00 MB  0 rec/s  0 retries  0.0s"; got != want {
+		t.Fatalf("line at the first instant\n got %q\nwant %q", got, want)
+	}
+	advance(2 * time.Second)
+	if got, want := line(Acks{Records: 10}), "sent 10/10 records  0.00 MB  5 rec/s  0 retries  2.0s"; got != want {
+		t.Fatalf("line after 2 s\n got %q\nwant %q", got, want)
+	}
+}

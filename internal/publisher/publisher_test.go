@@ -549,6 +549,31 @@ func TestReadOrdersNamesALineLongerThanARecord(t *testing.T) {
 	}
 }
 
+// A line of exactly the record limit is read (the record limit, not the
+// reader, then decides whether the order can be sent); one byte more is
+// named as too long.
+func TestReadOrdersReadsALineOfExactlyTheRecordLimit(t *testing.T) {
+	o := newGen(t, 2, 1, 1).Next()
+	r, err := NewEncoder().Encode(&o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Products[0].ProductName += strings.Repeat("n", MaxRecordBytes-(len(r.Data)-1))
+	line, err := json.Marshal(&o)
+	if err != nil || len(line) != MaxRecordBytes {
+		t.Fatalf("test line of %d bytes, want %d: %v", len(line), MaxRecordBytes, err)
+	}
+	list, err := ReadOrders(bytes.NewReader(append(line, '\n')))
+	if err != nil || len(list) != 1 || list[0].Products[0].ProductName != o.Products[0].ProductName {
+		t.Fatalf("a line of exactly %d bytes: %d orders, %v", MaxRecordBytes, len(list), err)
+	}
+	o.Products[0].ProductName += "n"
+	longer, _ := json.Marshal(&o)
+	if _, err := ReadOrders(bytes.NewReader(append(longer, '\n'))); err == nil || !strings.Contains(err.Error(), "line 1: longer than the") {
+		t.Fatalf("a line of %d bytes: %v", len(longer), err)
+	}
+}
+
 func TestBatchIDsMakePlainObjectKeys(t *testing.T) {
 	for _, c := range []struct {
 		id string

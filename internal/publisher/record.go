@@ -72,8 +72,8 @@ type Batch struct {
 // Fits reports whether r can join the batch.
 func (b *Batch) Fits(r Record) bool {
 	limit := MaxBatchRecords
-	if b.Limit > 0 && b.Limit < limit {
-		limit = b.Limit
+	if b.Limit > 0 {
+		limit = min(b.Limit, MaxBatchRecords)
 	}
 	return len(b.Records) < limit && b.Bytes+r.Size() <= MaxBatchBytes
 }

@@ -1,10 +1,13 @@
 package publisher
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -48,8 +51,10 @@ type Backoff struct {
 // Delay is the wait before retry attempt n (0-based).
 func (b Backoff) Delay(n int) time.Duration {
 	ceiling := b.Max
-	if n < 30 && b.Base<<n < b.Max {
-		ceiling = b.Base << n
+	// Base<<n is Base·2ⁿ while the shift leaves the sign bit clear; past
+	// that, Base·2ⁿ exceeds every Duration and so Max.
+	if n < bits.LeadingZeros64(uint64(b.Base)) {
+		ceiling = min(b.Max, b.Base<<n)
 	}
 	if ceiling <= 0 {
 		return 0
@@ -235,11 +240,9 @@ func (s *Sender) ack(r Record, shard, seq string) {
 }
 
 // lessSeq orders sequence numbers, which are decimal strings of varying length.
+// The shorter is the smaller; of equal lengths, the digits decide.
 func lessSeq(a, b string) bool {
-	if len(a) != len(b) {
-		return len(a) < len(b)
-	}
-	return a < b
+	return cmp.Or(cmp.Compare(len(a), len(b)), strings.Compare(a, b)) < 0
 }
 
 // pace waits until sending n more records keeps the run under Rate.
@@ -282,7 +285,7 @@ func retryable(err error) bool {
 	return true // network errors and the like
 }
 
-func isARN(s string) bool { return len(s) > 4 && s[:4] == "arn:" }
+func isARN(s string) bool { return strings.HasPrefix(s, "arn:") }
 
 func sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {

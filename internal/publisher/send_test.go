@@ -402,3 +402,53 @@ func TestZeroBackoffDoesNotWait(t *testing.T) {
 		}
 	}
 }
+
+// The ceiling is min(Max, Base·2ⁿ) for every attempt: it keeps doubling
+// from a tiny base however many attempts that takes, and an attempt number
+// whose doubling would overflow a Duration waits up to Max, never zero.
+func TestBackoffCeilingHoldsForEveryAttemptNumber(t *testing.T) {
+	b := Backoff{Base: time.Nanosecond, Max: time.Hour}
+	// widest is the longest of 200 waits, each checked against ceiling.
+	widest := func(n int, ceiling time.Duration) time.Duration {
+		t.Helper()
+		var widest time.Duration
+		for range 200 {
+			d := b.Delay(n)
+			if d < 0 || d >= ceiling {
+				t.Fatalf("attempt %d waited %v, ceiling %v", n, d, ceiling)
+			}
+			widest = max(widest, d)
+		}
+		return widest
+	}
+	// 2⁴⁰ ns is about 18 minutes, under the hour of Max.
+	if w := widest(40, 1<<40); w < (1<<40)/2 {
+		t.Errorf("attempt 40 never waited more than %v of its %v", w, time.Duration(1<<40))
+	}
+	// 1ns<<63 would be negative, and <<64 zero.
+	for _, n := range []int{62, 63, 64, 1000} {
+		if w := widest(n, b.Max); w < b.Max/2 {
+			t.Errorf("attempt %d never waited more than %v of Max %v", n, w, b.Max)
+		}
+	}
+}
+
+// A caller that gives up while entries are pending gets no further call,
+// even when the backoff has no wait to cut short. (Waking from a zero
+// wait races the caller's context; the sender must not leave the choice
+// to that race, so the scenario is repeated.)
+func TestSenderStopsRetryingOnceTheCallerCancels(t *testing.T) {
+	for i := range 64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		k := &scriptedKinesis{answer: func(int, *kinesis.PutRecordsInput) (*kinesis.PutRecordsOutput, error) {
+			cancel() // the caller gives up while the call is answered
+			return &kinesis.PutRecordsOutput{Records: []types.PutRecordsResultEntry{throttled("")}}, nil
+		}}
+		s := &Sender{Client: k, Stream: "orders"} // zero Backoff: no wait between attempts
+		err := s.Send(ctx, records("a"))
+		cancel()
+		if !errors.Is(err, context.Canceled) || k.calls() != 1 {
+			t.Fatalf("run %d: %v after %d calls, want context.Canceled after 1", i, err, k.calls())
+		}
+	}
+}

@@ -66,7 +66,7 @@ func Validate(o *orders.Order) error {
 // before anything is sent. Errors name the line number.
 func ReadOrders(r io.Reader) ([]orders.Order, error) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), MaxRecordBytes+1)
+	sc.Buffer(nil, MaxRecordBytes+1)
 	var list []orders.Order
 	line := 0
 	for sc.Scan() {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/orders-pipeline/orders-pipeline/internal/audit"
@@ -179,6 +180,41 @@ func TestScannerAgainstDynaliteAndGoaws(t *testing.T) {
 		m := next(t, 2)
 		contains(t, "subject", m[0].Subject, "FAILURE run run-pub redshift_staging: 6 vs landing 7 (-1)")
 		contains(t, "subject", m[1].Subject, "SUCCESS run run-pub redshift_final: 7 = landing")
+	})
+
+	t.Run("a failed publish whose claim was taken over reports both failures", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		e.Put(t, rt.AuditItem("run-lost", audit.S3Landing, 3))
+		staging := rt.AuditItem("run-lost", audit.S3Staging, 3)
+		e.Put(t, staging)
+		e.Faults.Fail(func(p rt.Publish) bool {
+			if !strings.Contains(p.Subject, "run-lost") {
+				return false
+			}
+			// While this publish fails, another record takes the claim
+			// over, so this one can no longer give it up.
+			_, err := e.Dynamo.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+				TableName: aws.String(rt.Table),
+				Key: map[string]types.AttributeValue{
+					audit.RunIDKey: &types.AttributeValueMemberS{Value: "run-lost"},
+					audit.LayerKey: &types.AttributeValueMemberS{Value: audit.NotifiedLayer(audit.S3Staging)},
+				},
+				UpdateExpression:          aws.String("SET #claim = :other"),
+				ExpressionAttributeNames:  map[string]string{"#claim": audit.NotifyClaimAttr},
+				ExpressionAttributeValues: map[string]types.AttributeValue{":other": &types.AttributeValueMemberS{Value: "event-other"}},
+			})
+			if err != nil {
+				t.Errorf("taking the claim over: %v", err)
+			}
+			return true
+		})
+		defer e.Faults.Fail(nil)
+		st, err := s.Process(ctx, rt.Record(t, "INSERT", "700", staging))
+		if st != reconcile.Failed || err == nil {
+			t.Fatalf("status %s, error %v; want failed with an error", st, err)
+		}
+		contains(t, "error", err.Error(), "InternalError", "marking the notification of run run-lost, layer s3_staging failed", "ConditionalCheckFailed")
 	})
 
 	t.Run("malformed records are reported, the records around them processed", func(t *testing.T) {
