@@ -529,33 +529,38 @@ func putRecordsCalls(st *stand) int {
 	return calls
 }
 
+// wantStopped asserts the command failed saying each of says, made calls
+// PutRecords calls and wrote no completion object.
+func wantStopped(t *testing.T, st *stand, code int, stderr string, calls int, says ...string) {
+	t.Helper()
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want %d; stderr %q", code, ExitFailed, stderr)
+	}
+	for _, s := range says {
+		if !strings.Contains(stderr, s) {
+			t.Errorf("stderr does not say %q: %q", s, stderr)
+		}
+	}
+	if n := putRecordsCalls(st); n != calls {
+		t.Errorf("%d PutRecords calls, want %d", n, calls)
+	}
+	if ms := st.manifests(t); len(ms) != 0 {
+		t.Errorf("completion object written: %v", ms)
+	}
+}
+
 func TestAMissingStreamStopsBeforeSending(t *testing.T) {
 	st := startStand(t, nil)
 	code, _, stderr := run(t, "", "--stream", "no-such-stream", "--count", "10")
-	if code != ExitFailed || !strings.Contains(stderr, "ResourceNotFoundException") || !strings.Contains(stderr, "nothing was sent") {
-		t.Fatalf("exit %d, stderr %q", code, stderr)
-	}
-	if n := putRecordsCalls(st); n != 0 {
-		t.Fatalf("%d PutRecords calls for a missing stream", n)
-	}
-	if ms := st.manifests(t); len(ms) != 0 {
-		t.Fatalf("completion object written: %v", ms)
-	}
+	wantStopped(t, st, code, stderr, 0, "ResourceNotFoundException", "nothing was sent")
 }
 
 func TestAnErrorNoRetryCanFixStopsAtOnce(t *testing.T) {
 	st := startStand(t, nil)
 	st.proxy.callError = "AccessDeniedException"
 	code, _, stderr := run(t, "", "--count", "10", "--retry-for", "1m")
-	if code != ExitFailed || !strings.Contains(stderr, "10 of 10 records not delivered") || !strings.Contains(stderr, "AccessDeniedException") {
-		t.Fatalf("exit %d, stderr %q", code, stderr)
-	}
-	if n := putRecordsCalls(st); n != 1 {
-		t.Fatalf("%d PutRecords calls, want 1: access denied is not retried", n)
-	}
-	if ms := st.manifests(t); len(ms) != 0 {
-		t.Fatalf("completion object written: %v", ms)
-	}
+	// One call: access denied is not retried.
+	wantStopped(t, st, code, stderr, 1, "10 of 10 records not delivered", "AccessDeniedException")
 }
 
 // The rate limit caps each call at a second's worth of records and spaces
