@@ -7,6 +7,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/orders-pipeline/orders-pipeline/internal/orders"
 )
 
@@ -157,6 +159,127 @@ func TestJSONStringLenIsEncodingJSONs(t *testing.T) {
 		}
 		if got := jsonStringLen(id); got != len(b) {
 			t.Errorf("jsonStringLen(%q) = %d, encoding/json writes %d bytes (%s)", id, got, len(b), b)
+		}
+	}
+}
+
+// limitCase is an event whose encoded response, with every record stamped,
+// would be slack bytes over ResponseLimit: its first record's id is padded
+// to make it so.
+type limitCase struct {
+	name  string
+	pads  int      // records too large to stamp, which come back failed
+	datas []string // then these, which can be stamped
+	ids   []string
+}
+
+// build returns the event with record 0's id padded by k plain bytes.
+func (c limitCase) build(k int) Event {
+	var datas [][]byte
+	for i := 0; i < c.pads; i++ {
+		datas = append(datas, bytes.Repeat([]byte("x"), 1_100_000))
+	}
+	for _, d := range c.datas {
+		datas = append(datas, []byte(d))
+	}
+	ev := eventOf(datas...)
+	for i, id := range c.ids {
+		ev.Records[c.pads+i].RecordID = id
+	}
+	ev.Records[0].RecordID += strings.Repeat("p", k)
+	return ev
+}
+
+// limitOracle measures with encoding/json what the response of ev takes
+// with every record failed, and how much stamping each record adds: the
+// difference between its Ok form (as Transform answers it alone) and its
+// failed form, both encoded; the stamped data itself is checked by the
+// splice tests. Records are stamped in order while the
+// response stays within ResponseLimit.
+func limitOracle(t *testing.T, ev Event) (failedSize int, grow []int) {
+	t.Helper()
+	var failed events.KinesisFirehoseResponse
+	for _, r := range ev.Records {
+		f := events.KinesisFirehoseResponseRecord{RecordID: r.RecordID, Result: failedState, Data: r.Data}
+		failed.Records = append(failed.Records, f)
+		grow = append(grow, 0)
+		if len(r.Data) > MaxRecordBytes {
+			continue
+		}
+		// The id is in both forms alike: a short one keeps the record
+		// alone within the limit.
+		r.RecordID, f.RecordID = "id", "id"
+		alone, _ := Transform(Event{KinesisFirehoseEvent: events.KinesisFirehoseEvent{Records: []events.KinesisFirehoseEventRecord{r}}}, testStamp)
+		if alone.Records[0].Result != okState {
+			t.Fatalf("record %q alone is not stamped", r.Data)
+		}
+		grow[len(grow)-1] = encodedLen(t, alone.Records[0]) - encodedLen(t, f)
+	}
+	return encodedLen(t, failed), grow
+}
+
+func encodedLen(t *testing.T, v any) int {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(b)
+}
+
+// Records are stamped, in order, exactly while the encoded response fits in
+// ResponseLimit: a response that would be at the limit is sent whole, one
+// byte over fails the record that crosses it (and only it: a later smaller
+// record that still fits is stamped). Measured with encoding/json, whatever
+// the ids need escaping and whatever the number of records.
+func TestResponseLimitStampsExactlyWhatFits(t *testing.T) {
+	small := []string{`{"a":"x"}`, `{"a":"xx"}`, `{"a":"xxx"}`, `{"order_id":"a","products":[{"quantity":1}]}`}
+	cases := []limitCase{
+		{name: "one record", datas: small[:1], ids: []string{"r"}},
+		{name: "two records", datas: small[:2], ids: []string{"r1", "r2"}},
+		{name: "padding and small orders", pads: 4, datas: small, ids: []string{"a", "b", "c", "d"}},
+		{name: "ids needing escapes", pads: 4, datas: small, ids: []string{`"q"`, `<&>`, "é\x01", `\`}},
+		{name: "a large order before a small one", pads: 4, datas: []string{small[3], small[0]}, ids: []string{"big", "small"}},
+	}
+	for _, c := range cases {
+		failed0, grow := limitOracle(t, c.build(0))
+		all := 0
+		for _, g := range grow {
+			all += g
+		}
+		last := grow[len(grow)-1]
+		for _, slack := range []int{-2, -1, 0, 1, 2, 3, 4, 5, last, last + 1} {
+			if slack > all {
+				continue // the failed form would not fit either: outside Transform's promise
+			}
+			k := ResponseLimit + slack - failed0 - all
+			if k < 0 {
+				t.Fatalf("%s: the records alone are over the limit", c.name)
+			}
+			ev := c.build(k)
+			failedSize, grow := limitOracle(t, ev)
+			if failedSize+all != ResponseLimit+slack {
+				t.Fatalf("%s: padding missed: %d bytes", c.name, failedSize+all-ResponseLimit)
+			}
+			size, wantOK := failedSize, map[int]bool{}
+			for i, g := range grow {
+				if g > 0 && size+g <= ResponseLimit {
+					size += g
+					wantOK[i] = true
+				}
+			}
+			resp, counts := Transform(ev, testStamp)
+			for i, r := range resp.Records {
+				if (r.Result == okState) != wantOK[i] {
+					t.Errorf("%s, %d bytes over: record %d (%q) is %s, stamped should be %v", c.name, slack, i, ev.Records[i].Data[:min(len(ev.Records[i].Data), 20)], r.Result, wantOK[i])
+				}
+			}
+			if wantOver := len(ev.Records) - c.pads - len(wantOK); counts.Failed[OverLimit] != wantOver {
+				t.Errorf("%s, %d bytes over: %d records failed over the limit, want %d", c.name, slack, counts.Failed[OverLimit], wantOver)
+			}
+			if got := encodedLen(t, resp); got != size || got > ResponseLimit {
+				t.Errorf("%s, %d bytes over: response is %d bytes, want %d", c.name, slack, got, size)
+			}
 		}
 	}
 }
