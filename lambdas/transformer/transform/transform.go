@@ -80,10 +80,7 @@ func Transform(ev Event, s Stamp) (events.KinesisFirehoseResponse, Counts) {
 	metaGrow := metadataLen(meta) - metadataLen(events.KinesisFirehoseResponseRecordMetadata{})
 
 	scans := make([]order, len(records))
-	size := emptyResponseSize
-	if len(records) > 1 {
-		size += len(records) - 1 // commas between records
-	}
+	size := emptyResponseSize + max(len(records)-1, 0) // commas between records
 	for i, r := range records {
 		switch {
 		case ev.Undecodable[r.RecordID]:

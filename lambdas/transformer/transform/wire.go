@@ -233,9 +233,11 @@ func (d *decoder) record(e *Event) error {
 		return fmt.Errorf("recordId at byte %d is not a string", idAt)
 	}
 	arenaStart := len(d.arena)
-	// Base64 text has no escapes, so the raw string is the text itself.
+	// Base64 text has no escapes, so the raw string is the text itself; a
+	// backslash is not base64, so a string written with escapes fails to
+	// decode, as it should.
 	decoded, err := base64.StdEncoding.AppendDecode(d.arena, data)
-	if err != nil || !dataIsText || bytes.IndexByte(data, '\\') >= 0 {
+	if err != nil || !dataIsText {
 		if e.Undecodable == nil {
 			e.Undecodable = map[string]bool{}
 		}
