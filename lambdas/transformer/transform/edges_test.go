@@ -107,7 +107,9 @@ func TestScanNestingLimitIsEncodingJSONs(t *testing.T) {
 	for _, levels := range []int{maxDepth, maxDepth + 1} {
 		objects := strings.Repeat(`{"a":`, levels-1) + `{}` + strings.Repeat(`}`, levels-1)
 		arrays := `{"a":` + strings.Repeat(`[`, levels-1) + strings.Repeat(`]`, levels-1) + `}`
-		for _, doc := range []string{objects, arrays} {
+		// Not an object, but JSON up to the same limit: NotObject, then NotJSON.
+		topArrays := strings.Repeat(`[`, levels) + strings.Repeat(`]`, levels)
+		for _, doc := range []string{objects, arrays, topArrays} {
 			if want := json.Valid([]byte(doc)); want != (levels == maxDepth) {
 				t.Fatalf("encoding/json's limit is not %d levels", maxDepth)
 			}
@@ -141,6 +143,25 @@ func TestDecoderAgreesWithEncodingJSONOnTruncatedAndCorruptedInvocations(t *test
 	for _, v := range firehoseVariants {
 		for n := 0; n <= len(v.payload); n++ {
 			checkDecoding(t, []byte(v.payload[:n]))
+		}
+	}
+}
+
+// A value the decoder skips counts the levels around it: the invocation
+// is refused exactly where encoding/json refuses the nesting, whether the
+// skipped value is a member of the invocation or of a record.
+func TestDecoderNestingLimitIsEncodingJSONs(t *testing.T) {
+	nested := func(levels int) string { return strings.Repeat(`[`, levels) + strings.Repeat(`]`, levels) }
+	for _, levels := range []int{maxDepth, maxDepth + 1} {
+		inInvocation := `{"records":[],"x":` + nested(levels-1) + `}`
+		inRecord := `{"records":[{"recordId":"a","data":"e30=","x":` + nested(levels-3) + `}]}`
+		// After records and an empty object have closed, their levels are left.
+		afterRecords := `{"records":[{"recordId":"a","data":"e30=","y":{}}],"x":` + nested(levels-1) + `}`
+		for _, doc := range []string{inInvocation, inRecord, afterRecords} {
+			if want := json.Valid([]byte(doc)); want != (levels == maxDepth) {
+				t.Fatalf("encoding/json's limit is not %d levels", maxDepth)
+			}
+			checkDecoding(t, []byte(doc))
 		}
 	}
 }

@@ -9,7 +9,9 @@ import (
 	"github.com/orders-pipeline/orders-pipeline/internal/orders"
 )
 
-// maxDepth matches encoding/json: deeper nesting is refused, not recursed into.
+// maxDepth matches encoding/json: deeper nesting is refused, not recursed
+// into. A depth is the nesting level of the object or array being read,
+// the outermost one's 1, as encoding/json counts.
 const maxDepth = 10000
 
 // order is what scanning one record found: where its closing brace is,
@@ -55,7 +57,7 @@ func scanOrder(data []byte) order {
 		return order{reason: NotObject}
 	}
 	s.i++
-	members, ok := s.object(0, true)
+	members, ok := s.object(1, true)
 	if !ok {
 		return order{reason: NotJSON}
 	}
@@ -87,7 +89,8 @@ func (s *scanner) space() {
 	}
 }
 
-// value scans one value starting at s.i (whitespace already skipped).
+// value scans one value starting at s.i (whitespace already skipped)
+// inside depth levels of objects and arrays.
 func (s *scanner) value(depth int) bool {
 	if s.i >= len(s.data) {
 		return false
@@ -118,7 +121,7 @@ func (s *scanner) value(depth int) bool {
 // object scans members after the opening brace up to and including the
 // closing one; top marks the order itself, whose keys are checked.
 func (s *scanner) object(depth int, top bool) (members bool, ok bool) {
-	if depth >= maxDepth {
+	if depth > maxDepth {
 		return false, false
 	}
 	s.space()
@@ -165,7 +168,7 @@ func (s *scanner) object(depth int, top bool) (members bool, ok bool) {
 }
 
 func (s *scanner) array(depth int) bool {
-	if depth >= maxDepth {
+	if depth > maxDepth {
 		return false
 	}
 	s.space()

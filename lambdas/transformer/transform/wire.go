@@ -51,6 +51,9 @@ var errSyntax = errors.New("malformed JSON")
 type decoder struct {
 	scanner
 	arena []byte
+	// depth is how many objects and arrays enclose d.i, so that a skipped
+	// value nests no deeper than encoding/json allows in the whole event.
+	depth int
 }
 
 func (d *decoder) syntaxError() error { return fmt.Errorf("%w at byte %d", errSyntax, d.i) }
@@ -68,6 +71,7 @@ func (d *decoder) object(member func(key []byte) error) error {
 		d.i++
 		return nil
 	}
+	d.depth++
 	for {
 		start := d.i
 		key, err := d.rawString()
@@ -98,7 +102,8 @@ func (d *decoder) object(member func(key []byte) error) error {
 }
 
 // next reads what follows a member or an element: a comma and the
-// space after it, or the closing byte of its object or array (done).
+// space after it, or the closing byte of its object or array (done), which
+// leaves that level.
 func (d *decoder) next(closing byte) (done bool, err error) {
 	d.space()
 	if d.i >= len(d.data) {
@@ -111,6 +116,7 @@ func (d *decoder) next(closing byte) (done bool, err error) {
 		return false, nil
 	case closing:
 		d.i++
+		d.depth--
 		return true, nil
 	default:
 		return false, d.syntaxError()
@@ -156,7 +162,7 @@ func (d *decoder) optionalString(dst *string) error {
 }
 
 func (d *decoder) skip() error {
-	if !d.value(0) {
+	if !d.value(d.depth) {
 		return d.syntaxError()
 	}
 	return nil
@@ -176,6 +182,7 @@ func (d *decoder) records(e *Event) error {
 		d.i++
 		return nil
 	}
+	d.depth++
 	for {
 		if err := d.record(e); err != nil {
 			return fmt.Errorf("record %d: %w", len(e.Records), err)
