@@ -150,19 +150,8 @@ func (s *scanner) object(depth int, top bool) (members bool, ok bool) {
 		if !s.value(depth) {
 			return false, false
 		}
-		s.space()
-		if s.i >= len(s.data) {
-			return false, false
-		}
-		switch s.data[s.i] {
-		case ',':
-			s.i++
-			s.space()
-		case '}':
-			s.i++
-			return true, true
-		default:
-			return false, false
+		if done, ok := s.next('}'); done || !ok {
+			return done, ok
 		}
 	}
 }
@@ -180,21 +169,29 @@ func (s *scanner) array(depth int) bool {
 		if !s.value(depth) {
 			return false
 		}
-		s.space()
-		if s.i >= len(s.data) {
-			return false
-		}
-		switch s.data[s.i] {
-		case ',':
-			s.i++
-			s.space()
-		case ']':
-			s.i++
-			return true
-		default:
-			return false
+		if done, ok := s.next(']'); done || !ok {
+			return ok
 		}
 	}
+}
+
+// next reads what follows a member or an element: a comma and the space
+// after it, or the closing byte of its object or array (done).
+func (s *scanner) next(closing byte) (done, ok bool) {
+	s.space()
+	if s.i >= len(s.data) {
+		return false, false
+	}
+	switch s.data[s.i] {
+	case ',':
+		s.i++
+		s.space()
+		return false, true
+	case closing:
+		s.i++
+		return true, true
+	}
+	return false, false
 }
 
 // str scans a string body after its opening quote, through the closing one.

@@ -101,26 +101,16 @@ func (d *decoder) object(member func(key []byte) error) error {
 	}
 }
 
-// next reads what follows a member or an element: a comma and the
-// space after it, or the closing byte of its object or array (done), which
-// leaves that level.
+// next is the scanner's next, leaving the level when it closes.
 func (d *decoder) next(closing byte) (done bool, err error) {
-	d.space()
-	if d.i >= len(d.data) {
+	done, ok := d.scanner.next(closing)
+	if !ok {
 		return false, d.syntaxError()
 	}
-	switch d.data[d.i] {
-	case ',':
-		d.i++
-		d.space()
-		return false, nil
-	case closing:
-		d.i++
+	if done {
 		d.depth--
-		return true, nil
-	default:
-		return false, d.syntaxError()
 	}
+	return done, nil
 }
 
 // rawString returns the body of the string at d.i without its quotes,
