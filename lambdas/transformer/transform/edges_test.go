@@ -101,21 +101,36 @@ func TestScanAgreesWithEncodingJSONOnTruncatedAndCorruptedRecords(t *testing.T) 
 	}
 }
 
+// atNestingLimit gives check every document docs builds for maxDepth and
+// for maxDepth+1 levels, once encoding/json is seen to accept exactly the
+// former.
+func atNestingLimit(t *testing.T, docs func(levels int) []string, check func(*testing.T, []byte)) {
+	t.Helper()
+	for _, levels := range []int{maxDepth, maxDepth + 1} {
+		for _, doc := range docs(levels) {
+			if json.Valid([]byte(doc)) != (levels == maxDepth) {
+				t.Fatalf("encoding/json's limit is not %d levels", maxDepth)
+			}
+			check(t, []byte(doc))
+		}
+	}
+}
+
+func nestedArrays(levels int) string {
+	return strings.Repeat(`[`, levels) + strings.Repeat(`]`, levels)
+}
+
 // Nesting is refused where encoding/json refuses it: 10,000 levels are
 // JSON, 10,001 are not, whether the levels are objects or arrays.
 func TestScanNestingLimitIsEncodingJSONs(t *testing.T) {
-	for _, levels := range []int{maxDepth, maxDepth + 1} {
-		objects := strings.Repeat(`{"a":`, levels-1) + `{}` + strings.Repeat(`}`, levels-1)
-		arrays := `{"a":` + strings.Repeat(`[`, levels-1) + strings.Repeat(`]`, levels-1) + `}`
-		// Not an object, but JSON up to the same limit: NotObject, then NotJSON.
-		topArrays := strings.Repeat(`[`, levels) + strings.Repeat(`]`, levels)
-		for _, doc := range []string{objects, arrays, topArrays} {
-			if want := json.Valid([]byte(doc)); want != (levels == maxDepth) {
-				t.Fatalf("encoding/json's limit is not %d levels", maxDepth)
-			}
-			checkScan(t, []byte(doc))
+	atNestingLimit(t, func(levels int) []string {
+		return []string{
+			strings.Repeat(`{"a":`, levels-1) + `{}` + strings.Repeat(`}`, levels-1),
+			`{"a":` + nestedArrays(levels-1) + `}`,
+			// Not an object, but JSON up to the same limit: NotObject, then NotJSON.
+			nestedArrays(levels),
 		}
-	}
+	}, checkScan)
 }
 
 // wireDocs are invocations that between them use what the invocation
@@ -151,19 +166,14 @@ func TestDecoderAgreesWithEncodingJSONOnTruncatedAndCorruptedInvocations(t *test
 // is refused exactly where encoding/json refuses the nesting, whether the
 // skipped value is a member of the invocation or of a record.
 func TestDecoderNestingLimitIsEncodingJSONs(t *testing.T) {
-	nested := func(levels int) string { return strings.Repeat(`[`, levels) + strings.Repeat(`]`, levels) }
-	for _, levels := range []int{maxDepth, maxDepth + 1} {
-		inInvocation := `{"records":[],"x":` + nested(levels-1) + `}`
-		inRecord := `{"records":[{"recordId":"a","data":"e30=","x":` + nested(levels-3) + `}]}`
-		// After records and an empty object have closed, their levels are left.
-		afterRecords := `{"records":[{"recordId":"a","data":"e30=","y":{}}],"x":` + nested(levels-1) + `}`
-		for _, doc := range []string{inInvocation, inRecord, afterRecords} {
-			if want := json.Valid([]byte(doc)); want != (levels == maxDepth) {
-				t.Fatalf("encoding/json's limit is not %d levels", maxDepth)
-			}
-			checkDecoding(t, []byte(doc))
+	atNestingLimit(t, func(levels int) []string {
+		return []string{
+			`{"records":[],"x":` + nestedArrays(levels-1) + `}`,
+			`{"records":[{"recordId":"a","data":"e30=","x":` + nestedArrays(levels-3) + `}]}`,
+			// After records and an empty object have closed, their levels are left.
+			`{"records":[{"recordId":"a","data":"e30=","y":{}}],"x":` + nestedArrays(levels-1) + `}`,
 		}
-	}
+	}, checkDecoding)
 }
 
 // jsonStringLen is what encoding/json writes for an id, for every byte
