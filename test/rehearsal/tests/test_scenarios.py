@@ -199,9 +199,7 @@ def test_d_second_batch_during_first_workflow_run(scenario, hooks):
     hooks.set({"before:orders_landing_to_staging": publish_second})
     rh.publish(30, 505)
     rh.settle()
-    rh.settle()  # the second batch's workflow run
-    s = summary()
-    _print(s)
+    s = _settled(rh, summary)  # after the second batch's workflow run too
     assert len(s["batches"]) == 2 and len(s["workflow_runs"]) >= 2
     assert not s["failures"], [f["subject"] for f in s["failures"]]
     _assert_success(s)
